@@ -1,0 +1,3 @@
+export { Batcher, type BatchObserver, type BatchingOptions } from './batcher.js'
+export { InferJob, type JobCallback } from './job.js'
+export { RingQueue } from './ring-queue.js'

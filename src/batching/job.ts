@@ -1,0 +1,54 @@
+// One inference request as it travels from HTTP through the batcher and back. It is a class
+// with fixed fields (one hidden class, no per-request closures): the completion callback is a
+// shared function that reads everything it needs from the job.
+import type { FairgateError } from '../errors.js'
+import type { ModelRuntime, VariantRuntime } from '../models/index.js'
+
+export type JobCallback = (job: InferJob) => void
+
+export class InferJob {
+  /** Rows × model width, packed. */
+  input: Float32Array
+  /** One probability per row, filled by the batches that ran this job. */
+  readonly scores: Float32Array
+  variant: VariantRuntime | null = null
+  /** Rows handed to a batch so far (a large job spans batches). */
+  nextRow = 0
+  /** Rows answered so far, by a score or by an error. */
+  rowsDone = 0
+  error: FairgateError | null = null
+  /** Clock.now() at enqueue, at the first batch it ran in, and at completion. */
+  enqueuedAt = 0
+  startedAt = -1
+  finishedAt = 0
+  /** Largest batch this job's rows ran in. */
+  batchSize = 0
+  /** Prediction ids, one per row, assigned on completion. */
+  ids: string[] = []
+  /** Opaque slot for the caller (e.g. the HTTP reply). */
+  ctx: unknown = null
+  /** Set by the caller; called once. */
+  respond: JobCallback | null = null
+
+  constructor (
+    readonly model: ModelRuntime,
+    readonly rows: number,
+    input: Float32Array,
+    /** rows × attributes when groupsPerRow, else one row of attributes for all. */
+    readonly groupIds: Int16Array,
+    readonly groupsPerRow: boolean,
+    /** Latency budget in ms (0 = none) and the absolute Clock.now() deadline it gives. */
+    readonly budgetMs: number,
+    readonly deadline: number,
+    /** A variant pinned by the caller (null: the router chooses). */
+    readonly pinned: string | null,
+    readonly requestId: string,
+    /** Clock.now() when the request arrived. */
+    readonly receivedAt: number
+  ) {
+    this.input = input
+    this.scores = new Float32Array(rows)
+  }
+
+  get queueMs (): number { return this.startedAt < 0 ? 0 : this.startedAt - this.enqueuedAt }
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// fairgate CLI: serve | monitor | evaluate. Errors from configuration and start-up print their
+// coded message and exit 1, never a stack trace for an operator's typo.
+import { parseArgs } from 'node:util'
+import { FairgateError } from '../errors.js'
+import { serve } from './serve.js'
+
+const USAGE = `usage: fairgate <command> [options]
+
+commands:
+  serve     [--config fairgate.yaml]   run the gateway (HTTP on :8080 by default)
+
+Configuration: a YAML file (default fairgate.yaml, or FAIRGATE_CONFIG) overridden by FAIRGATE_*
+environment variables, e.g. FAIRGATE_HTTP_PORT=9000 FAIRGATE_KAFKA_BROKERS=host:9092.`
+
+async function main (argv: string[]): Promise<void> {
+  const [command, ...rest] = argv
+  const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: false })
+  if (values.help === true || command === undefined || command === 'help' || command === '--help') {
+    console.log(USAGE)
+    return
+  }
+  switch (command) {
+    case 'serve': return await serve({ config: values.config })
+    default:
+      console.error(`unknown command "${command}"\n\n${USAGE}`)
+      process.exitCode = 2
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof FairgateError) console.error(`fairgate: ${err.code}: ${err.message}`)
+  else console.error('fairgate: start-up failed:', err)
+  process.exit(1)
+})

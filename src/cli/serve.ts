@@ -1,0 +1,40 @@
+// `fairgate serve`: load config, load models, listen; drain on SIGTERM/SIGINT.
+import pino from 'pino'
+import type { FastifyBaseLogger } from 'fastify'
+import { loadConfig } from '../config/index.js'
+import { Gateway } from '../gateway.js'
+import { buildServer } from '../http/index.js'
+
+export interface ServeArgs { config?: string | undefined }
+
+export async function serve (args: ServeArgs): Promise<void> {
+  const config = loadConfig({ file: args.config })
+  const log = pino({ level: config.log.level, base: { replica: config.replica } })
+  const gw = new Gateway(config, { log })
+  await gw.start()
+  const app = buildServer(gw, { loggerInstance: log as unknown as FastifyBaseLogger })
+  let closing = false
+  app.addHook('onClose', async () => { await gw.close() })
+  const shutdown = (signal: string): void => {
+    if (closing) return
+    closing = true
+    log.info({ signal }, 'draining: no new requests, answering queued ones')
+    gw.startDraining()
+    const timer = setTimeout(() => {
+      log.error({ timeout_ms: config.shutdown.drain_timeout_ms }, 'drain timed out; exiting')
+      process.exit(1)
+    }, config.shutdown.drain_timeout_ms + config.events.flush_timeout_ms)
+    timer.unref()
+    app.close().then(() => {
+      log.info('drained; bye')
+      process.exit(0)
+    }, (err: Error) => {
+      log.error({ err: err.message }, 'error while closing')
+      process.exit(1)
+    })
+  }
+  process.on('SIGTERM', () => { shutdown('SIGTERM') })
+  process.on('SIGINT', () => { shutdown('SIGINT') })
+  const address = await app.listen({ host: config.http.host, port: config.http.port })
+  log.info({ address, models: gw.registry.models.map(m => m.name) }, 'fairgate serving')
+}

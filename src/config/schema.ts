@@ -1,0 +1,79 @@
+// The one schema of fairgate's configuration: it gives the TypeScript type (Config), the
+// defaults, and the validation that runs once at start. Keys are snake_case because they are
+// what operators write in YAML and FAIRGATE_* variables (FAIRGATE_BATCHING_MAX_BATCH_SIZE).
+import { hostname } from 'node:os'
+import { z } from 'zod'
+
+const port = z.number().int().min(0).max(65535)
+const positiveInt = z.number().int().positive()
+const nonNegative = z.number().min(0)
+
+export const configSchema = z.strictObject({
+  replica: z.string().min(1).default(hostname()),
+  log: z.strictObject({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
+  }).prefault({}),
+  http: z.strictObject({
+    host: z.string().min(1).default('0.0.0.0'),
+    port: port.default(8080),
+    /** Larger bodies get 413 before they are parsed. */
+    body_limit_bytes: positiveInt.default(1_048_576),
+    /** Rows one request may carry; more is a client mistake, not a batch. */
+    max_rows_per_request: positiveInt.default(1024)
+  }).prefault({}),
+  models: z.strictObject({
+    /** Every <dir>/<name>/model.yaml is a model. */
+    dir: z.string().min(1).default('models'),
+    /** Execution provider; cuda falls back to cpu with a warning where CUDA is missing. */
+    execution_provider: z.enum(['cpu', 'cuda']).default('cpu'),
+    intra_op_threads: positiveInt.default(1),
+    inter_op_threads: positiveInt.default(1),
+    warmup_runs: z.number().int().min(0).default(3),
+    verify_sha256: z.boolean().default(true)
+  }).prefault({}),
+  batching: z.strictObject({
+    max_batch_size: positiveInt.default(64),
+    /** How long a partial batch may wait for company while a run slot is free. 0 = greedy. */
+    max_queue_delay_ms: nonNegative.default(0),
+    /** Rows waiting per variant beyond which requests get 429. */
+    max_queue_rows: positiveInt.default(8192),
+    /** Batches of one variant running at once (each on its own onnxruntime thread). */
+    max_inflight: positiveInt.default(2),
+    /** Budget for requests that bring none; 0 = no deadline. */
+    default_latency_budget_ms: nonNegative.default(0)
+  }).prefault({}),
+  events: z.strictObject({
+    /** Put the encoded feature vector in each prediction event. Off: features can identify people. */
+    include_features: z.boolean().default(false),
+    /** Put group labels in prediction events (the monitor needs them). */
+    include_groups: z.boolean().default(true),
+    /** Events held while Kafka is slow or down; beyond it the oldest are dropped and counted. */
+    buffer_size: positiveInt.default(100_000),
+    batch_size: positiveInt.default(500),
+    linger_ms: nonNegative.default(5),
+    send_timeout_ms: positiveInt.default(10_000),
+    retry_initial_ms: positiveInt.default(100),
+    retry_max_ms: positiveInt.default(5_000),
+    /** How long shutdown waits for the buffer to reach Kafka. */
+    flush_timeout_ms: nonNegative.default(10_000)
+  }).prefault({}),
+  kafka: z.strictObject({
+    /** Empty: no Kafka, events only feed the in-process monitor. */
+    brokers: z.array(z.string().min(1)).default([]),
+    client_id: z.string().min(1).default('fairgate'),
+    topic_prefix: z.string().default('fairgate.'),
+    partitions: positiveInt.default(3),
+    replication_factor: z.number().int().min(-1).default(-1)
+  }).prefault({}),
+  admin: z.strictObject({
+    /** Bearer token for admin endpoints; empty disables them. */
+    token: z.string().default('')
+  }).prefault({}),
+  shutdown: z.strictObject({
+    /** Longest a SIGTERM waits for queued requests to be answered. */
+    drain_timeout_ms: nonNegative.default(15_000)
+  }).prefault({})
+})
+
+export type Config = z.output<typeof configSchema>
+export type ConfigInput = z.input<typeof configSchema>

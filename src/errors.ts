@@ -1,0 +1,60 @@
+// One file of coded errors, in the manner of fastify's FST_ERR_*: every error a client or an
+// operator can meet has a stable code (FG_ERR_<AREA>_<WHAT>) and, where it answers an HTTP
+// request, the status it maps to. Messages name the offending field so a caller can fix it
+// without reading our source.
+
+export class FairgateError extends Error {
+  readonly code: string
+  readonly statusCode: number
+  /** Seconds a client should wait before retrying (429/503), sent as Retry-After. */
+  readonly retryAfter: number | undefined
+
+  constructor (code: string, statusCode: number, message: string, retryAfter?: number) {
+    super(message)
+    this.name = 'FairgateError'
+    this.code = code
+    this.statusCode = statusCode
+    this.retryAfter = retryAfter
+  }
+}
+
+type Make<A extends unknown[]> = (...args: A) => FairgateError
+
+function coded<A extends unknown[]> (code: string, status: number, fmt: (...a: A) => string, retryAfter?: number): Make<A> & { code: string } {
+  const make = ((...args: A) => new FairgateError(code, status, fmt(...args), retryAfter)) as Make<A> & { code: string }
+  make.code = code
+  return make
+}
+
+// --- configuration (start-up: no HTTP status matters, 500 if it ever reaches a client)
+export const FG_ERR_CONFIG_INVALID = coded('FG_ERR_CONFIG_INVALID', 500, (path: string, why: string) => `invalid configuration at "${path}": ${why}`)
+export const FG_ERR_CONFIG_FILE = coded('FG_ERR_CONFIG_FILE', 500, (file: string, why: string) => `cannot read configuration file ${file}: ${why}`)
+
+// --- model manifests and sessions
+export const FG_ERR_MODEL_MANIFEST = coded('FG_ERR_MODEL_MANIFEST', 500, (file: string, path: string, why: string) => `invalid model manifest ${file} at "${path}": ${why}`)
+export const FG_ERR_MODEL_CHECKSUM = coded('FG_ERR_MODEL_CHECKSUM', 500, (file: string, want: string, got: string) => `sha256 mismatch for ${file}: manifest says ${want}, file is ${got}`)
+export const FG_ERR_MODEL_UNKNOWN = coded('FG_ERR_MODEL_UNKNOWN', 404, (model: string) => `unknown model "${model}"`)
+export const FG_ERR_MODEL_VARIANT_UNKNOWN = coded('FG_ERR_MODEL_VARIANT_UNKNOWN', 404, (model: string, variant: string) => `unknown variant "${variant}" of model "${model}"`)
+export const FG_ERR_MODEL_NOT_READY = coded('FG_ERR_MODEL_NOT_READY', 503, (model: string, variant: string) => `variant "${variant}" of model "${model}" is not ready`, 1)
+export const FG_ERR_MODEL_INFERENCE = coded('FG_ERR_MODEL_INFERENCE', 500, (model: string, variant: string, why: string) => `inference failed on ${model}/${variant}: ${why}`)
+
+// --- request validation (all 4xx)
+export const FG_ERR_REQUEST_INVALID = coded('FG_ERR_REQUEST_INVALID', 400, (field: string, why: string) => `${field}: ${why}`)
+export const FG_ERR_REQUEST_GROUP = coded('FG_ERR_REQUEST_GROUP', 400, (field: string, why: string) => `${field}: ${why}`)
+export const FG_ERR_REQUEST_TOO_LARGE = coded('FG_ERR_REQUEST_TOO_LARGE', 413, (limit: number) => `request body is larger than ${limit} bytes`)
+export const FG_ERR_REQUEST_MEDIA_TYPE = coded('FG_ERR_REQUEST_MEDIA_TYPE', 415, (type: string) => `unsupported content-type "${type}", send application/json`)
+
+// --- batching and admission
+export const FG_ERR_BATCH_QUEUE_FULL = coded('FG_ERR_BATCH_QUEUE_FULL', 429, (model: string, variant: string, limit: number) => `queue of ${model}/${variant} is full (${limit} rows); retry later`, 1)
+export const FG_ERR_BATCH_DEADLINE = coded('FG_ERR_BATCH_DEADLINE', 504, (budgetMs: number, waitedMs: number) => `latency budget of ${budgetMs} ms expired after ${waitedMs.toFixed(1)} ms in queue; the request was not run`)
+export const FG_ERR_BATCH_DRAINING = coded('FG_ERR_BATCH_DRAINING', 503, () => 'gateway is shutting down; retry on another replica', 1)
+
+// --- feedback
+export const FG_ERR_FEEDBACK_INVALID = coded('FG_ERR_FEEDBACK_INVALID', 400, (field: string, why: string) => `${field}: ${why}`)
+
+// --- admin
+export const FG_ERR_AUTH_MISSING = coded('FG_ERR_AUTH_MISSING', 401, () => 'missing "Authorization: Bearer <token>"')
+export const FG_ERR_AUTH_FORBIDDEN = coded('FG_ERR_AUTH_FORBIDDEN', 403, () => 'bearer token is not valid for this gateway')
+export const FG_ERR_AUTH_DISABLED = coded('FG_ERR_AUTH_DISABLED', 403, () => 'admin endpoints are disabled: set FAIRGATE_ADMIN_TOKEN')
+
+export const FG_ERR_NOT_FOUND = coded('FG_ERR_NOT_FOUND', 404, (method: string, url: string) => `no route ${method} ${url}`)

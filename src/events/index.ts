@@ -1,0 +1,1 @@
+export { noopSink, type PredictionSink } from './sink.js'

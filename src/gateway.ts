@@ -1,0 +1,152 @@
+// The composition root: config in, a running registry, batchers, router and sinks out. Plain
+// TypeScript with no HTTP in it, so the CLI, the HTTP layer and tests share one way to build it.
+import { Batcher, InferJob } from './batching/index.js'
+import { systemClock, type Clock } from './clock.js'
+import type { Config } from './config/index.js'
+import { FG_ERR_BATCH_DRAINING } from './errors.js'
+import { noopSink, type PredictionSink } from './events/index.js'
+import { ModelRegistry, type Logger, type ModelRuntime, type VariantRuntime } from './models/index.js'
+import { nextPredictionId } from './prediction-id.js'
+import { ActiveVariants, PreferenceRouter, type Router } from './routing/index.js'
+import { GatewayMetrics, type VariantSeries } from './telemetry/index.js'
+
+export interface GatewayOptions {
+  log: Logger
+  clock?: Clock
+  metrics?: GatewayMetrics
+  sinks?: PredictionSink[]
+}
+
+/** Everything the gateway keeps per variant, found with one Map lookup. */
+interface Lane {
+  batcher: Batcher
+  series: VariantSeries
+}
+
+export class Gateway {
+  readonly registry: ModelRegistry
+  readonly metrics: GatewayMetrics
+  readonly active = new ActiveVariants()
+  readonly clock: Clock
+  router: Router
+  private sinks: PredictionSink[]
+  private sink: PredictionSink
+  private readonly lanes = new Map<VariantRuntime, Lane>()
+  private draining = false
+  private readonly log: Logger
+  /** Bound once: the batcher's completion callback. */
+  private readonly observer = {
+    onBatch: (v: VariantRuntime, rows: number) => { (this.lanes.get(v) as Lane).series.batchSize.observe(rows) },
+    onJobDone: (job: InferJob) => { this.complete(job) }
+  }
+
+  constructor (readonly config: Config, opts: GatewayOptions) {
+    this.log = opts.log
+    this.clock = opts.clock ?? systemClock
+    this.metrics = opts.metrics ?? new GatewayMetrics()
+    this.registry = new ModelRegistry(config.models, config.batching.max_batch_size, opts.log)
+    this.router = new PreferenceRouter(this.active)
+    this.sinks = opts.sinks ?? []
+    this.sink = this.combineSinks()
+  }
+
+  /** Reads manifests, loads and warms sessions, builds one batcher per variant. */
+  async start (): Promise<void> {
+    this.registry.discover()
+    await this.registry.load()
+    for (const m of this.registry.models) this.addModel(m)
+    this.metrics.onCollect(() => {
+      this.metrics.queueDepth.reset()
+      this.metrics.activeVariant.reset()
+      for (const [v, lane] of this.lanes) {
+        this.metrics.queueDepth.labels(v.model.name, v.name).set(lane.batcher.queuedRows)
+        this.metrics.activeVariant.labels(v.model.name, v.name).set(this.active.active(v.model.name) === v.name ? 1 : 0)
+      }
+    })
+  }
+
+  private addModel (m: ModelRuntime): void {
+    this.active.init(m, this.clock.wallNow())
+    for (const v of m.variants) {
+      this.lanes.set(v, {
+        batcher: new Batcher(v, this.config.batching, this.clock, this.observer),
+        series: this.metrics.children(m.name, v.name)
+      })
+    }
+  }
+
+  addSink (sink: PredictionSink): void {
+    this.sinks.push(sink)
+    this.sink = this.combineSinks()
+  }
+
+  private combineSinks (): PredictionSink {
+    const sinks = this.sinks
+    if (sinks.length === 0) return noopSink
+    if (sinks.length === 1) return sinks[0] as PredictionSink
+    return {
+      onPredictions: (job) => { for (const s of sinks) s.onPredictions(job) },
+      flush: async (t) => { await Promise.all(sinks.map(s => s.flush(t))) },
+      close: async () => { await Promise.all(sinks.map(s => s.close())) }
+    }
+  }
+
+  get ready (): boolean {
+    return !this.draining && this.registry.models.length > 0 && this.registry.models.every(m => m.ready)
+  }
+
+  get isDraining (): boolean { return this.draining }
+
+  batcher (v: VariantRuntime): Batcher { return (this.lanes.get(v) as Lane).batcher }
+
+  /** Routes and queues a job; throws a coded error the caller answers with. */
+  submit (job: InferJob): void {
+    if (this.draining) throw FG_ERR_BATCH_DRAINING()
+    const v = this.router.choose(job.model, job)
+    ;(this.lanes.get(v) as Lane).batcher.enqueue(job)
+  }
+
+  private complete (job: InferJob): void {
+    if (job.error === null) {
+      const wall = this.clock.wallNow()
+      const ids = new Array<string>(job.rows)
+      for (let i = 0; i < job.rows; i++) ids[i] = nextPredictionId(wall)
+      job.ids = ids
+      const lane = this.lanes.get(job.variant as VariantRuntime) as Lane
+      lane.series.queueDuration.observe(job.queueMs / 1000)
+      lane.series.requestDuration.observe((job.finishedAt - job.receivedAt) / 1000)
+      try {
+        this.sink.onPredictions(job)
+      } catch (err) {
+        // A sink bug must not cost the client its answer.
+        this.log.error({ err: (err as Error).message }, 'prediction sink failed')
+      }
+    }
+    const respond = job.respond
+    job.respond = null
+    if (respond !== null) respond(job)
+  }
+
+  /** Counts one answered inference request under its model, variant and status code. */
+  countResponse (model: string, variant: string, code: number): void {
+    const m = this.registry.find(model)
+    const v = m !== undefined && m.hasVariant(variant) ? m.variant(variant) : undefined
+    const lane = v === undefined ? undefined : this.lanes.get(v)
+    if (lane !== undefined) lane.series.countRequest(code)
+    else this.metrics.requests.labels(m === undefined ? '' : model, '', String(code)).inc()
+  }
+
+  /** New requests get 503 from here on; queued ones still run. */
+  startDraining (): void { this.draining = true }
+
+  /** Drains every batcher, flushes sinks, releases sessions. */
+  async close (flushTimeoutMs = this.config.events.flush_timeout_ms): Promise<void> {
+    this.draining = true
+    await Promise.all([...this.lanes.values()].map(l => l.batcher.drain()))
+    await this.sink.flush(flushTimeoutMs)
+    await this.sink.close()
+    await this.registry.close()
+  }
+}
+
+export { InferJob }

@@ -1,0 +1,123 @@
+// models/<name>/model.yaml: what the gateway knows of a model without opening its ONNX files.
+// The schema is the contract with models/train.py; a manifest that does not validate is refused
+// with the field that is wrong.
+import { readFileSync } from 'node:fs'
+import { parse as parseYaml } from 'yaml'
+import { z } from 'zod'
+import { FG_ERR_MODEL_MANIFEST } from '../errors.js'
+
+const finite = z.number().refine(Number.isFinite, 'must be a finite number')
+
+const numericFeature = z.object({
+  name: z.string().min(1),
+  kind: z.literal('numeric'),
+  mean: finite,
+  std: finite.refine(v => v > 0, 'must be > 0'),
+  log1p: z.boolean().default(false)
+})
+const categoricalFeature = z.object({
+  name: z.string().min(1),
+  kind: z.literal('categorical'),
+  vocabulary: z.array(z.string()).min(1)
+})
+export const featureSchema = z.discriminatedUnion('kind', [numericFeature, categoricalFeature])
+
+const groupStats = z.object({
+  n: z.number().int().min(0),
+  selection_rate: finite,
+  tpr: finite.optional(),
+  fpr: finite.optional()
+})
+
+const variantSchema = z.object({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, _ . - only'),
+  file: z.string().min(1),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits'),
+  params: z.number().int().min(0).optional(),
+  flops_per_row: z.number().int().min(0).optional(),
+  metrics: z.object({
+    accuracy: finite.optional(),
+    auc: finite.optional(),
+    groups: z.record(z.string(), z.record(z.string(), groupStats)).optional()
+  }).optional()
+})
+
+const baselineSchema = z.object({
+  variant: z.string().optional(),
+  bin_edges: z.array(finite).min(2),
+  groups: z.record(z.string(), z.record(z.string(), z.object({
+    n: z.number().int().min(0),
+    selection_rate: finite,
+    histogram: z.array(z.number().min(0))
+  })))
+})
+
+export const manifestSchema = z.object({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, _ . - only'),
+  description: z.string().optional(),
+  input: z.object({ name: z.string().min(1), width: z.number().int().positive() }),
+  output: z.object({ name: z.string().min(1) }),
+  threshold: finite.refine(v => v >= 0 && v <= 1, 'must be within [0, 1]').default(0.5),
+  label: z.object({ field: z.string(), positive: z.string() }).optional(),
+  features: z.array(featureSchema).min(1),
+  groups: z.record(z.string().min(1), z.array(z.string().min(1)).min(1)),
+  variants: z.array(variantSchema).min(1),
+  baseline: baselineSchema.optional()
+})
+
+export type Manifest = z.output<typeof manifestSchema>
+export type FeatureSpec = z.output<typeof featureSchema>
+export type VariantSpec = Manifest['variants'][number]
+
+function fail (file: string, path: string, why: string): never {
+  throw FG_ERR_MODEL_MANIFEST(file, path, why)
+}
+
+/** Validates and cross-checks a parsed manifest (widths add up, names unique, baseline shapes). */
+export function validateManifest (raw: unknown, file = 'model.yaml'): Manifest {
+  const res = manifestSchema.safeParse(raw)
+  if (!res.success) {
+    const issue = res.error.issues[0]!
+    fail(file, issue.path.join('.'), issue.message)
+  }
+  const m = res.data
+  let width = 0
+  const seen = new Set<string>()
+  m.features.forEach((f, i) => {
+    if (seen.has(f.name)) fail(file, `features.${i}.name`, `duplicate feature "${f.name}"`)
+    seen.add(f.name)
+    width += f.kind === 'numeric' ? 1 : f.vocabulary.length + 1
+  })
+  if (width !== m.input.width) fail(file, 'input.width', `is ${m.input.width} but the features encode to ${width} columns`)
+  const names = new Set<string>()
+  m.variants.forEach((v, i) => {
+    if (names.has(v.name)) fail(file, `variants.${i}.name`, `duplicate variant "${v.name}"`)
+    names.add(v.name)
+  })
+  for (const [attr, values] of Object.entries(m.groups)) {
+    if (new Set(values).size !== values.length) fail(file, `groups.${attr}`, 'duplicate group value')
+  }
+  if (m.baseline !== undefined) {
+    const bins = m.baseline.bin_edges.length - 1
+    for (let i = 1; i <= bins; i++) {
+      if (!(m.baseline.bin_edges[i]! > m.baseline.bin_edges[i - 1]!)) fail(file, `baseline.bin_edges.${i}`, 'edges must increase')
+    }
+    for (const [attr, groups] of Object.entries(m.baseline.groups)) {
+      if (m.groups[attr] === undefined) fail(file, `baseline.groups.${attr}`, 'not a group attribute of this model')
+      for (const [g, s] of Object.entries(groups)) {
+        if (s.histogram.length !== bins) fail(file, `baseline.groups.${attr}.${g}.histogram`, `has ${s.histogram.length} bins, bin_edges define ${bins}`)
+      }
+    }
+  }
+  return m
+}
+
+export function readManifest (file: string): Manifest {
+  let raw: unknown
+  try {
+    raw = parseYaml(readFileSync(file, 'utf8'))
+  } catch (err) {
+    fail(file, '(file)', (err as Error).message)
+  }
+  return validateManifest(raw, file)
+}

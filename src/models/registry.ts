@@ -1,0 +1,151 @@
+// The model registry: every models/*/model.yaml, each variant opened in its own onnxruntime
+// session after its sha256 is checked, then warmed up. A variant that fails is reported not
+// ready with its reason; its siblings keep serving.
+import { createHash } from 'node:crypto'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import type { Config } from '../config/index.js'
+import { FG_ERR_MODEL_CHECKSUM, FG_ERR_MODEL_INFERENCE, FG_ERR_MODEL_UNKNOWN, FG_ERR_MODEL_VARIANT_UNKNOWN } from '../errors.js'
+import { FeatureEncoder } from './encoder.js'
+import { GroupIndex } from './groups.js'
+import { readManifest, type Manifest, type VariantSpec } from './manifest.js'
+import { openSession, ort, type Logger, type Provider } from './session.js'
+
+export type VariantState = 'loading' | 'ready' | 'failed'
+
+export class VariantRuntime {
+  state: VariantState = 'loading'
+  error: string | null = null
+  provider: Provider = 'cpu'
+  session: ort.InferenceSession | null = null
+  private readonly dims: number[] = [0, 0]
+
+  constructor (
+    readonly model: ModelRuntime,
+    readonly index: number,
+    readonly spec: VariantSpec,
+    readonly file: string
+  ) {
+    this.dims[1] = model.manifest.input.width
+  }
+
+  get name (): string { return this.spec.name }
+
+  /** Runs rows × width packed floats; resolves to one probability per row. */
+  async run (input: Float32Array, rows: number): Promise<Float32Array> {
+    const session = this.session
+    if (session === null) throw FG_ERR_MODEL_INFERENCE(this.model.name, this.name, 'session is not loaded')
+    const width = this.model.manifest.input.width
+    const tensor = new ort.Tensor('float32', rows * width === input.length ? input : input.subarray(0, rows * width), [rows, width])
+    const out = await session.run({ [this.model.manifest.input.name]: tensor })
+    const t = out[this.model.manifest.output.name]
+    if (t === undefined) throw FG_ERR_MODEL_INFERENCE(this.model.name, this.name, `no output "${this.model.manifest.output.name}"`)
+    return t.data as Float32Array
+  }
+}
+
+export class ModelRuntime {
+  readonly name: string
+  readonly encoder: FeatureEncoder
+  readonly groups: GroupIndex
+  readonly variants: VariantRuntime[]
+  private readonly byName: Map<string, VariantRuntime>
+
+  constructor (readonly manifest: Manifest, readonly dir: string) {
+    this.name = manifest.name
+    this.encoder = new FeatureEncoder(manifest.features)
+    this.groups = new GroupIndex(manifest.groups)
+    this.variants = manifest.variants.map((v, i) => new VariantRuntime(this, i, v, join(dir, v.file)))
+    this.byName = new Map(this.variants.map(v => [v.name, v]))
+  }
+
+  get width (): number { return this.manifest.input.width }
+
+  variant (name: string): VariantRuntime {
+    const v = this.byName.get(name)
+    if (v === undefined) throw FG_ERR_MODEL_VARIANT_UNKNOWN(this.name, name)
+    return v
+  }
+
+  hasVariant (name: string): boolean { return this.byName.has(name) }
+
+  get ready (): boolean { return this.variants.some(v => v.state === 'ready') }
+}
+
+export function sha256File (file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex')
+}
+
+export class ModelRegistry {
+  readonly models: ModelRuntime[] = []
+  private readonly byName = new Map<string, ModelRuntime>()
+
+  constructor (private readonly cfg: Config['models'], private readonly maxBatch: number, private readonly log: Logger) {}
+
+  /** Reads every manifest under the models directory. A broken manifest stops start-up. */
+  discover (): void {
+    const root = resolve(this.cfg.dir)
+    if (!existsSync(root)) throw FG_ERR_MODEL_UNKNOWN(`(no models directory ${root})`)
+    for (const entry of readdirSync(root, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const file = join(root, entry.name, 'model.yaml')
+      if (!entry.isDirectory() || !existsSync(file)) continue
+      this.add(new ModelRuntime(readManifest(file), join(root, entry.name)))
+    }
+  }
+
+  add (model: ModelRuntime): void {
+    this.models.push(model)
+    this.byName.set(model.name, model)
+  }
+
+  model (name: string): ModelRuntime {
+    const m = this.byName.get(name)
+    if (m === undefined) throw FG_ERR_MODEL_UNKNOWN(name)
+    return m
+  }
+
+  find (name: string): ModelRuntime | undefined { return this.byName.get(name) }
+
+  /** Opens, verifies and warms every variant; never throws for one variant's failure. */
+  async load (): Promise<void> {
+    const all: Array<Promise<void>> = []
+    for (const m of this.models) for (const v of m.variants) all.push(this.loadVariant(v))
+    await Promise.all(all)
+  }
+
+  private async loadVariant (v: VariantRuntime): Promise<void> {
+    try {
+      if (this.cfg.verify_sha256) {
+        const got = sha256File(v.file)
+        if (got !== v.spec.sha256) throw FG_ERR_MODEL_CHECKSUM(v.file, v.spec.sha256, got)
+      }
+      const { session, provider } = await openSession(v.file, this.cfg, this.log)
+      v.session = session
+      v.provider = provider
+      // Warm-up pays the first-run allocation and kernel selection before a client does,
+      // at both the smallest and the largest batch the batcher will send.
+      const width = v.model.width
+      const buf = new Float32Array(this.maxBatch * width)
+      for (let i = 0; i < this.cfg.warmup_runs; i++) {
+        await v.run(buf, 1)
+        await v.run(buf, this.maxBatch)
+      }
+      v.state = 'ready'
+      this.log.info({ model: v.model.name, variant: v.name, provider }, 'variant ready')
+    } catch (err) {
+      v.state = 'failed'
+      v.error = (err as Error).message
+      this.log.error({ model: v.model.name, variant: v.name, err: v.error }, 'variant failed to load; it is not ready')
+    }
+  }
+
+  async close (): Promise<void> {
+    for (const m of this.models) {
+      for (const v of m.variants) {
+        const s = v.session
+        v.session = null
+        if (s !== null) await s.release().catch(() => {})
+      }
+    }
+  }
+}

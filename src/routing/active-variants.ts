@@ -1,0 +1,35 @@
+// Which variant each model serves by default. Starts at the manifest's first (most preferred)
+// variant; policies and admins move it. Kept apart from the router so the policy engine and the
+// decisions follower can change it without knowing how requests are routed.
+import type { ModelRuntime } from '../models/index.js'
+
+export interface VariantStatus {
+  active: string
+  lastKnownGood: string
+  changedAt: number
+}
+
+export class ActiveVariants {
+  private readonly state = new Map<string, VariantStatus>()
+
+  init (model: ModelRuntime, wallNow: number): void {
+    const first = model.variants[0]!.name
+    this.state.set(model.name, { active: first, lastKnownGood: first, changedAt: wallNow })
+  }
+
+  get (model: string): VariantStatus | undefined { return this.state.get(model) }
+
+  active (model: string): string | undefined { return this.state.get(model)?.active }
+
+  set (model: string, variant: string, wallNow: number): void {
+    const s = this.state.get(model)
+    if (s === undefined) return
+    s.active = variant
+    s.changedAt = wallNow
+  }
+
+  setLastKnownGood (model: string, variant: string): void {
+    const s = this.state.get(model)
+    if (s !== undefined) s.lastKnownGood = variant
+  }
+}

@@ -1,0 +1,1 @@
+export { GatewayMetrics, VariantSeries, LATENCY_BUCKETS, BATCH_BUCKETS } from './metrics.js'

@@ -1,0 +1,64 @@
+// Prometheus series named in DESIGN.md. Each gateway has its own registry (tests run several in
+// one process). Hot-path series are looked up once per (model, variant) and kept as children;
+// gauges that describe state (queue depth, active variant) are filled at scrape time.
+import client from 'prom-client'
+
+export const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5, 1, 2, 5]
+export const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
+
+export type Collect = () => void
+
+export class GatewayMetrics {
+  readonly registry = new client.Registry()
+  readonly requests: client.Counter<'model' | 'variant' | 'code'>
+  readonly requestDuration: client.Histogram<'model' | 'variant'>
+  readonly queueDuration: client.Histogram<'model' | 'variant'>
+  readonly batchSize: client.Histogram<'model' | 'variant'>
+  readonly queueDepth: client.Gauge<'model' | 'variant'>
+  readonly activeVariant: client.Gauge<'model' | 'variant'>
+  private readonly collectors: Collect[] = []
+
+  constructor (opts: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry]
+    const collectors = this.collectors
+    // One scrape-time hook runs every registered collector once per scrape.
+    const collect = function (this: client.Gauge): void { for (const c of collectors) c() }
+    this.requests = new client.Counter({ name: 'fairgate_requests_total', help: 'Inference requests answered, by HTTP status code', labelNames: ['model', 'variant', 'code'], registers })
+    this.requestDuration = new client.Histogram({ name: 'fairgate_request_duration_seconds', help: 'Time from request arrival to answer', labelNames: ['model', 'variant'], buckets: LATENCY_BUCKETS, registers })
+    this.queueDuration = new client.Histogram({ name: 'fairgate_queue_duration_seconds', help: 'Time a request waited in the batch queue', labelNames: ['model', 'variant'], buckets: LATENCY_BUCKETS, registers })
+    this.batchSize = new client.Histogram({ name: 'fairgate_batch_size', help: 'Rows per inference batch', labelNames: ['model', 'variant'], buckets: BATCH_BUCKETS, registers })
+    this.queueDepth = new client.Gauge({ name: 'fairgate_queue_depth', help: 'Rows waiting in the batch queue', labelNames: ['model', 'variant'], registers, collect })
+    this.activeVariant = new client.Gauge({ name: 'fairgate_active_variant', help: '1 for the variant the policy currently prefers', labelNames: ['model', 'variant'], registers })
+    if (opts.defaultMetrics !== false) client.collectDefaultMetrics({ register: this.registry })
+  }
+
+  /** Adds a function run at every scrape (fills state gauges). */
+  onCollect (fn: Collect): void { this.collectors.push(fn) }
+
+  /** The hot-path children of one (model, variant). */
+  children (model: string, variant: string): VariantSeries {
+    return new VariantSeries(this, model, variant)
+  }
+}
+
+export class VariantSeries {
+  readonly requestDuration: client.Histogram.Internal<'model' | 'variant'>
+  readonly queueDuration: client.Histogram.Internal<'model' | 'variant'>
+  readonly batchSize: client.Histogram.Internal<'model' | 'variant'>
+  private readonly codes = new Map<number, client.Counter.Internal>()
+
+  constructor (private readonly m: GatewayMetrics, private readonly model: string, private readonly variant: string) {
+    this.requestDuration = m.requestDuration.labels(model, variant)
+    this.queueDuration = m.queueDuration.labels(model, variant)
+    this.batchSize = m.batchSize.labels(model, variant)
+  }
+
+  countRequest (code: number): void {
+    let c = this.codes.get(code)
+    if (c === undefined) {
+      c = this.m.requests.labels(this.model, this.variant, String(code))
+      this.codes.set(code, c)
+    }
+    c.inc()
+  }
+}
