@@ -33,6 +33,9 @@ export class Gateway {
   private sink: PredictionSink
   private readonly lanes = new Map<VariantRuntime, Lane>()
   private draining = false
+  /** Jobs taken into a queue, and jobs answered (score or error): equal once drained. */
+  accepted = 0
+  answered = 0
   private readonly log: Logger
   /** Bound once: the batcher's completion callback. */
   private readonly observer = {
@@ -104,6 +107,7 @@ export class Gateway {
     if (this.draining) throw FG_ERR_BATCH_DRAINING()
     const v = this.router.choose(job.model, job)
     ;(this.lanes.get(v) as Lane).batcher.enqueue(job)
+    this.accepted++
   }
 
   private complete (job: InferJob): void {
@@ -122,6 +126,7 @@ export class Gateway {
         this.log.error({ err: (err as Error).message }, 'prediction sink failed')
       }
     }
+    this.answered++
     const respond = job.respond
     job.respond = null
     if (respond !== null) respond(job)
@@ -139,10 +144,15 @@ export class Gateway {
   /** New requests get 503 from here on; queued ones still run. */
   startDraining (): void { this.draining = true }
 
-  /** Drains every batcher, flushes sinks, releases sessions. */
-  async close (flushTimeoutMs = this.config.events.flush_timeout_ms): Promise<void> {
+  /** Stops taking requests and resolves once every queued one has been answered. */
+  async drain (): Promise<void> {
     this.draining = true
     await Promise.all([...this.lanes.values()].map(l => l.batcher.drain()))
+  }
+
+  /** Drains every batcher, flushes sinks, releases sessions. */
+  async close (flushTimeoutMs = this.config.events.flush_timeout_ms): Promise<void> {
+    await this.drain()
     await this.sink.flush(flushTimeoutMs)
     await this.sink.close()
     await this.registry.close()

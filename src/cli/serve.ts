@@ -19,14 +19,15 @@ export async function serve (args: ServeArgs): Promise<void> {
     if (closing) return
     closing = true
     log.info({ signal }, 'draining: no new requests, answering queued ones')
-    gw.startDraining()
     const timer = setTimeout(() => {
       log.error({ timeout_ms: config.shutdown.drain_timeout_ms }, 'drain timed out; exiting')
       process.exit(1)
     }, config.shutdown.drain_timeout_ms + config.events.flush_timeout_ms)
     timer.unref()
-    app.close().then(() => {
-      log.info('drained; bye')
+    // Answer everything queued while new requests get 503 + Connection: close, then stop
+    // listening; the onClose hook flushes events and releases the sessions.
+    gw.drain().then(async () => { await app.close() }).then(() => {
+      log.info({ accepted: gw.accepted, answered: gw.answered }, 'drained; bye')
       process.exit(0)
     }, (err: Error) => {
       log.error({ err: err.message }, 'error while closing')

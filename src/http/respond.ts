@@ -7,6 +7,8 @@ import type { Gateway } from '../gateway.js'
 
 export function sendError (reply: FastifyReply, err: FairgateError): void {
   if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter))
+  // While draining, tell keep-alive clients to reconnect elsewhere rather than reuse this socket.
+  if (err.statusCode === 503) reply.header('connection', 'close')
   reply.code(err.statusCode).send({ error: err.message, code: err.code })
 }
 

@@ -44,6 +44,8 @@ export function buildServer (gw: Gateway, opts: ServerOptions = {}): FastifyInst
     genReqId: () => nextPredictionId()
   })
   app.decorate('fairgate', gw)
+  // JSON only: a text/plain body would otherwise reach the parsers as a string.
+  app.removeContentTypeParser('text/plain')
 
   app.setErrorHandler((err: FastifyError | FairgateError, req, reply) => {
     let e: FairgateError

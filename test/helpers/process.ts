@@ -1,0 +1,51 @@
+// Runs the built CLI (dist/) as a child process, as an operator would.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { ROOT } from './gateway.js'
+
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const s = createServer()
+    s.unref()
+    s.on('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port
+      s.close(() => { resolve(port) })
+    })
+  })
+}
+
+export interface Served {
+  child: ChildProcess
+  url: string
+  /** ms from spawn until /v2/health/ready answered 200. */
+  readyMs: number
+  output: () => string
+  exited: Promise<number | null>
+}
+
+export async function serveCli (env: Record<string, string> = {}, timeoutMs = 30_000): Promise<Served> {
+  const port = await freePort()
+  const started = Date.now()
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'cli', 'index.js'), 'serve'], {
+    cwd: ROOT,
+    env: { ...process.env, FAIRGATE_HTTP_HOST: '127.0.0.1', FAIRGATE_HTTP_PORT: String(port), FAIRGATE_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let out = ''
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString() })
+  child.stderr!.on('data', (d: Buffer) => { out += d.toString() })
+  const exited = new Promise<number | null>(resolve => child.on('exit', code => { resolve(code) }))
+  const url = `http://127.0.0.1:${port}`
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`fairgate exited early (${child.exitCode}): ${out}`)
+    if (Date.now() - started > timeoutMs) { child.kill('SIGKILL'); throw new Error(`not ready in ${timeoutMs} ms: ${out}`) }
+    try {
+      const r = await fetch(`${url}/v2/health/ready`)
+      if (r.status === 200) break
+    } catch {}
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+  return { child, url, readyMs: Date.now() - started, output: () => out, exited }
+}
