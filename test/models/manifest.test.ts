@@ -58,5 +58,5 @@ t.test('group labels are interned and validated without echoing values', async t
   t.throws(() => g.parse({ gender: 'x' }, ids, 0, 'group'), { statusCode: 400, message: /group\.gender: unknown group attribute/ })
   const err = t.throws(() => g.parse({ sex: 'Secret-Value' }, ids, 0, 'group')) as Error
   t.notMatch(err.message, /Secret-Value/, 'the label value is not echoed')
-  t.throws(() => g.parse('Female', ids, 0, 'group'), { statusCode: 400 })
+  t.throws(() => g.parse('Female', ids, 0, 'group'), { statusCode: 400, message: /group: must be an object/ })
 })
