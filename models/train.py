@@ -18,6 +18,7 @@ import json
 import os
 import random
 import sys
+import tempfile
 import time
 import warnings
 
@@ -28,7 +29,9 @@ sys.path.insert(0, HERE)
 
 import onnx  # noqa: E402
 import onnxruntime as ort  # noqa: E402
-from onnxruntime.quantization import QuantType, quantize_dynamic  # noqa: E402
+from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat,  # noqa: E402
+                                      QuantType, quantize_static)
+from onnxruntime.quantization.shape_inference import quant_pre_process  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.metrics import roc_auc_score  # noqa: E402
 from sklearn.neural_network import MLPClassifier, MLPRegressor  # noqa: E402
@@ -43,6 +46,10 @@ from yaml_out import dump_manifest  # noqa: E402
 THRESHOLD = 0.5
 BIN_EDGES = [i / 10 for i in range(11)]  # 0.0, 0.1, ..., 1.0 (each the nearest double to i/10)
 GOLDEN_ROWS = 200
+CALIB_ROWS = 2000           # int8 static-quantization calibration sample (training split, seeded)
+CALIB_PERCENTILE = 99.999   # activation range = this percentile of |activation| on the sample
+INVARIANCE_ROWS = 200       # batch-invariance check: first eval rows ...
+INVARIANCE_CHUNK = 7        # ... as one batch, one row at a time and in batches of this size
 
 # Acceptance targets
 MIN_FULL_ACC = 0.845
@@ -50,6 +57,7 @@ MAX_DISTILLED_DROP = 0.015
 MAX_INT8_DROP = 0.005
 MIN_FLOP_RATIO = 10.0
 MAX_FP32_DIFF = 1e-5
+MAX_BATCH_DIFF = 1e-6  # a row's probability must not depend on its batch mates
 MAX_FILE_MB = 20.0
 MAX_DIR_MB = 40.0
 
@@ -74,6 +82,54 @@ def ort_predict(path: str, X: np.ndarray) -> np.ndarray:
     (p,) = sess.run(["probability"], {"input": X.astype(np.float32)})
     assert p.shape == (X.shape[0], 1) and p.dtype == np.float32, p.shape
     return p[:, 0]
+
+
+class _Calibration(CalibrationDataReader):
+    """Feeds the calibration rows to quantize_static in fixed-size chunks."""
+
+    def __init__(self, X: np.ndarray, chunk: int = 100):
+        self._feeds = iter([{"input": np.ascontiguousarray(X[i:i + chunk], dtype=np.float32)}
+                            for i in range(0, len(X), chunk)])
+
+    def get_next(self):
+        return next(self._feeds, None)
+
+
+def quantize_int8(src: str, dst: str, X_calib: np.ndarray) -> None:
+    """Static int8 quantization of the fp32 MLP: QDQ format, per-tensor QInt8 weights and QInt8
+    activations whose scales/zero points are FIXED constants from calibration. (Dynamic
+    quantization would compute the activation scale per call over the whole batch, so a row's
+    output would depend on the other rows it is batched with.) The Gemm outputs (pre-activation /
+    the final logit) are not re-quantized, so the output probability stays continuous."""
+    with tempfile.TemporaryDirectory() as tmp:
+        pre = os.path.join(tmp, "pre.onnx")
+        quant_pre_process(src, pre)  # shape inference + MatMul/Add -> Gemm fusion
+        quantize_static(pre, dst, _Calibration(X_calib), quant_format=QuantFormat.QDQ,
+                        per_channel=False, weight_type=QuantType.QInt8, activation_type=QuantType.QInt8,
+                        op_types_to_quantize=["Gemm", "Relu"],
+                        calibrate_method=CalibrationMethod.Percentile,
+                        extra_options={"CalibPercentile": CALIB_PERCENTILE,
+                                       "OpTypesToExcludeOutputQuantization": ["Gemm"]})
+    m = onnx.load(dst)
+    used = {n.domain for n in m.graph.node} | {""}
+    keep = [o for o in m.opset_import if o.domain in used]  # drop the unused domains pre-processing adds
+    del m.opset_import[:]
+    m.opset_import.extend(keep)
+    onnx.save(m, dst)
+
+
+def batch_invariance(path: str, X: np.ndarray, chunk: int = INVARIANCE_CHUNK) -> float:
+    """Max |p(row in one batch) - p(row alone)| and vs batches of `chunk`, on one session."""
+    sess = ort_session(path)
+    X = np.ascontiguousarray(X, dtype=np.float32)
+
+    def run(a):
+        return sess.run(["probability"], {"input": a})[0][:, 0]
+
+    whole = run(X)
+    single = np.concatenate([run(X[i:i + 1]) for i in range(len(X))])
+    chunks = np.concatenate([run(X[i:i + chunk]) for i in range(0, len(X), chunk)])
+    return float(max(np.abs(whole - single).max(), np.abs(whole - chunks).max()))
 
 
 def mlp_logits(weights, biases, X: np.ndarray) -> np.ndarray:
@@ -186,15 +242,13 @@ def main() -> int:
             fails.append(f"{name}.onnx differs from the framework by {d:.2e} > {MAX_FP32_DIFF}")
 
     acc_full = float(((p_full >= THRESHOLD) == y_test).mean())
-    int8_weight_type = None
-    for wt in (QuantType.QInt8, QuantType.QUInt8):
-        quantize_dynamic(paths["full"], paths["int8"], weight_type=wt)
-        p_int8 = ort_predict(paths["int8"], X_test)
-        acc_int8 = float(((p_int8 >= THRESHOLD) == y_test).mean())
-        int8_weight_type = wt
-        print(f"int8 ({wt.name}): accuracy {acc_int8:.4f} vs full {acc_full:.4f}")
-        if acc_full - acc_int8 <= MAX_INT8_DROP:
-            break
+    calib_idx = np.random.default_rng(args.seed).choice(len(X_train), size=min(CALIB_ROWS, len(X_train)),
+                                                         replace=False)
+    quantize_int8(paths["full"], paths["int8"], X_train[np.sort(calib_idx)])
+    int8_weight_type = QuantType.QInt8
+    p_int8 = ort_predict(paths["int8"], X_test)
+    acc_int8 = float(((p_int8 >= THRESHOLD) == y_test).mean())
+    print(f"int8 (static, QInt8): accuracy {acc_int8:.4f} vs full {acc_full:.4f}")
     diff_int8 = float(np.abs(p_int8 - p_full).max())
     onnx.checker.check_model(onnx.load(paths["int8"]))
 
@@ -204,8 +258,10 @@ def main() -> int:
     descriptions = {
         "full": "MLP 112-512-512-512-1 (ReLU, sigmoid), sklearn MLPClassifier, fp32",
         "distilled": "MLP 112-32-1 (ReLU, sigmoid), distilled from full by logit matching, fp32",
-        "int8": f"full with dynamic int8 quantization of MatMul weights ({int8_weight_type.name}), "
-                "onnxruntime.quantization.quantize_dynamic",
+        "int8": f"full with static int8 quantization (onnxruntime.quantization.quantize_static, QDQ): "
+                f"per-tensor {int8_weight_type.name} weights and activations with fixed scales calibrated "
+                f"on {CALIB_ROWS:,} seeded training rows ({CALIB_PERCENTILE} percentile); "
+                "Gemm outputs and the output stay fp32",
     }
     descriptions = {k: v.replace("112", str(width)) for k, v in descriptions.items()}
     variants = []
@@ -273,9 +329,26 @@ def main() -> int:
     X_gold = ae.encode(eval_feats, features)
     if not np.array_equal(X_gold, X_test[:GOLDEN_ROWS]):
         fails.append("encoding of eval.jsonl rows differs from the training-time encoding")
+    # batch invariance: a row's probability must not depend on the rows it is batched with
+    inv_rows = X_test[:INVARIANCE_ROWS]
+    batch_diff = {n: batch_invariance(p, inv_rows) for n, p in paths.items()}
+    for n, d in batch_diff.items():
+        print(f"batch invariance {n}: max |dp| = {d:.2e} (1 x {len(inv_rows)} vs {len(inv_rows)} x 1 "
+              f"vs batches of {INVARIANCE_CHUNK})")
+        if not d <= MAX_BATCH_DIFF:
+            print(f"!! {n}.onnx is NOT batch-invariant: {d:.2e} > {MAX_BATCH_DIFF}", file=sys.stderr)
+            fails.append(f"{n}.onnx is not batch-invariant: max |dp| {d:.2e} > {MAX_BATCH_DIFF}")
+    gold_p = {n: ort_predict(paths[n], X_gold) for n in paths}
+    for n, p in gold_p.items():  # golden = what onnxruntime gives for each row alone, too
+        sess = ort_session(paths[n])
+        alone = np.concatenate([sess.run(["probability"], {"input": X_gold[i:i + 1].astype(np.float32)})[0][:, 0]
+                                for i in range(GOLDEN_ROWS)])
+        d = float(np.abs(alone - p).max())
+        if not d <= MAX_BATCH_DIFF:
+            fails.append(f"golden {n}: batched vs row-alone probabilities differ by {d:.2e}")
     golden = {"rows": GOLDEN_ROWS,
               "encoded": [[float(v) for v in row] for row in X_gold],
-              "variants": {n: [float(v) for v in ort_predict(paths[n], X_gold)] for n in paths}}
+              "variants": {n: [float(v) for v in gold_p[n]] for n in paths}}
     with open(os.path.join(args.out, "golden.json"), "w", encoding="utf-8") as fh:
         json.dump(golden, fh, separators=(",", ":"))
         fh.write("\n")
@@ -310,7 +383,9 @@ def main() -> int:
                 lat = json.load(fh)
     model_card.write_card(args.out, manifest, lat,
                           extra={"diff_full": diff_full, "diff_distilled": diff_dist, "diff_int8": diff_int8,
-                                 "int8_weight_type": int8_weight_type.name,
+                                 "int8_weight_type": int8_weight_type.name, "batch_diff": batch_diff,
+                                 "invariance_rows": INVARIANCE_ROWS, "invariance_chunk": INVARIANCE_CHUNK,
+                                 "calib_rows": CALIB_ROWS,
                                  "full_epochs": teacher.n_iter_, "distilled_epochs": student.n_iter_,
                                  "descriptions": descriptions})
     dir_mb = sum(os.path.getsize(os.path.join(args.out, f)) for f in os.listdir(args.out)) / 2**20
@@ -331,7 +406,8 @@ def main() -> int:
             line += f"  lat b1 {r['1']['ms_per_batch']:.4f} ms  b32 {r['32']['ms_per_batch']:.4f} ms"
         print(line)
     print(f"max |onnx - framework|: full {diff_full:.2e}, distilled {diff_dist:.2e}; "
-          f"int8 vs full {diff_int8:.2e} (weights {int8_weight_type.name})")
+          f"int8 vs full {diff_int8:.2e} (static, weights {int8_weight_type.name})")
+    print("batch invariance max |dp|: " + ", ".join(f"{n} {d:.2e}" for n, d in batch_diff.items()))
     print(f"FLOP ratio full/distilled {flop_ratio:.1f}x", end="")
     if lat:
         print(f"; per-row speed-up @ b32 {lat['distilled_speedup_per_row_b32']:.1f}x", end="")
