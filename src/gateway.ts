@@ -4,7 +4,8 @@ import { Batcher, InferJob } from './batching/index.js'
 import { systemClock, type Clock } from './clock.js'
 import type { Config } from './config/index.js'
 import { FG_ERR_BATCH_DRAINING } from './errors.js'
-import { noopSink, type PredictionSink } from './events/index.js'
+import { createEventStream, noopSink, type EventStream, type PredictionSink } from './events/index.js'
+import { PredictionStore } from './monitor/index.js'
 import { ModelRegistry, type Logger, type ModelRuntime, type VariantRuntime } from './models/index.js'
 import { nextPredictionId } from './prediction-id.js'
 import { ActiveVariants, PreferenceRouter, type Router } from './routing/index.js'
@@ -33,6 +34,10 @@ export class Gateway {
   private sink: PredictionSink
   private readonly lanes = new Map<VariantRuntime, Lane>()
   private draining = false
+  /** Kafka event stream; null in the embedded default (no brokers). */
+  events: EventStream | null = null
+  /** Recent predictions, for joining feedback. */
+  readonly predictions: PredictionStore
   /** Jobs taken into a queue, and jobs answered (score or error): equal once drained. */
   accepted = 0
   answered = 0
@@ -51,6 +56,7 @@ export class Gateway {
     this.router = new PreferenceRouter(this.active)
     this.sinks = opts.sinks ?? []
     this.sink = this.combineSinks()
+    this.predictions = new PredictionStore(config.monitor.feedback_store_size, config.monitor.feedback_ttl_ms, 8)
   }
 
   /** Reads manifests, loads and warms sessions, builds one batcher per variant. */
@@ -58,6 +64,8 @@ export class Gateway {
     this.registry.discover()
     await this.registry.load()
     for (const m of this.registry.models) this.addModel(m)
+    this.events = createEventStream({ config: this.config, log: this.log, metrics: this.metrics, clock: this.clock })
+    if (this.events !== null) this.addSink(this.events.sink)
     this.metrics.onCollect(() => {
       this.metrics.queueDepth.reset()
       this.metrics.activeVariant.reset()
@@ -113,9 +121,11 @@ export class Gateway {
   private complete (job: InferJob): void {
     if (job.error === null) {
       const wall = this.clock.wallNow()
+      job.completedAtWall = wall
       const ids = new Array<string>(job.rows)
       for (let i = 0; i < job.rows; i++) ids[i] = nextPredictionId(wall)
       job.ids = ids
+      this.remember(job, wall)
       const lane = this.lanes.get(job.variant as VariantRuntime) as Lane
       lane.series.queueDuration.observe(job.queueMs / 1000)
       lane.series.requestDuration.observe((job.finishedAt - job.receivedAt) / 1000)
@@ -130,6 +140,32 @@ export class Gateway {
     const respond = job.respond
     job.respond = null
     if (respond !== null) respond(job)
+  }
+
+  private remember (job: InferJob, wall: number): void {
+    const m = job.model
+    const mi = this.registry.models.indexOf(m)
+    const vi = (job.variant as VariantRuntime).index
+    const attrs = m.groups.size
+    const thr = m.manifest.threshold
+    for (let r = 0; r < job.rows; r++) {
+      const score = job.scores[r] as number
+      this.predictions.put(job.ids[r] as string, wall, mi, vi, score >= thr ? 1 : 0, score, job.groupIds, job.groupsPerRow ? r * attrs : 0, attrs)
+    }
+  }
+
+  /**
+   * Records a delayed label. 'joined': the prediction is known here; 'unknown': not known to
+   * this replica (made by another one, expired or never made); 'duplicate': already labelled.
+   * Published to the feedback topic unless duplicate.
+   */
+  feedback (predictionId: string, label: 0 | 1): 'joined' | 'unknown' | 'duplicate' {
+    const now = this.clock.wallNow()
+    const known = this.predictions.get(predictionId, now)
+    let outcome: 'joined' | 'unknown' | 'duplicate' = 'unknown'
+    if (known !== undefined) outcome = this.predictions.markLabelled(predictionId) ? 'joined' : 'duplicate'
+    if (outcome !== 'duplicate' && this.events !== null) this.events.publishFeedback({ prediction_id: predictionId, label, ts: now })
+    return outcome
   }
 
   /** Counts one answered inference request under its model, variant and status code. */

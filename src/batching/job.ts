@@ -21,6 +21,8 @@ export class InferJob {
   enqueuedAt = 0
   startedAt = -1
   finishedAt = 0
+  /** Clock.wallNow() at completion: the event timestamp. */
+  completedAtWall = 0
   /** Largest batch this job's rows ran in. */
   batchSize = 0
   /** Prediction ids, one per row, assigned on completion. */

@@ -65,6 +65,12 @@ export const configSchema = z.strictObject({
     partitions: positiveInt.default(3),
     replication_factor: z.number().int().min(-1).default(-1)
   }).prefault({}),
+  monitor: z.strictObject({
+    /** Recent predictions remembered to join delayed feedback (labels) by prediction id. */
+    feedback_store_size: positiveInt.default(200_000),
+    /** Feedback later than this after its prediction is counted as late, not joined. */
+    feedback_ttl_ms: positiveInt.default(3_600_000)
+  }).prefault({}),
   admin: z.strictObject({
     /** Bearer token for admin endpoints; empty disables them. */
     token: z.string().default('')

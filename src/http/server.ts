@@ -5,6 +5,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import { FairgateError, FG_ERR_NOT_FOUND, FG_ERR_REQUEST_INVALID } from '../errors.js'
 import type { Gateway } from '../gateway.js'
 import { nextPredictionId } from '../prediction-id.js'
+import { handleFeedback } from './feedback.js'
 import { isObject } from './parse-common.js'
 import { parseOip, type ParseContext } from './parse-oip.js'
 import { parsePredict } from './parse-predict.js'
@@ -90,6 +91,11 @@ export function buildServer (gw: Gateway, opts: ServerOptions = {}): FastifyInst
     job.respond = many ? respondPredictMany : respondPredictOne
     gw.submit(job)
     return reply
+  })
+
+  app.post('/v1/feedback', async (req, reply) => {
+    const r = handleFeedback(gw, req.body)
+    return reply.code(r.status).send(r.body)
   })
 
   // --- health and metadata (OIP v2)

@@ -1,0 +1,37 @@
+// Event payloads (DESIGN.md). Versioned through ce_type (io.fairgate.<kind>.v1); a breaking
+// change gets a new type, additive fields do not.
+
+export interface PredictionEvent {
+  id: string
+  request_id: string
+  ts: number
+  model: string
+  variant: string
+  /** Present only when events.include_groups is on (the default: the monitor needs them). */
+  groups?: Record<string, string>
+  score: number
+  decision: 0 | 1
+  latency_ms: number
+  queue_ms: number
+  batch_size: number
+  replica: string
+  /** Present only when events.include_features is on. */
+  features?: number[]
+}
+
+export interface FeedbackEvent {
+  prediction_id: string
+  label: 0 | 1
+  ts: number
+}
+
+export interface DecisionEvent {
+  model: string
+  action: 'switch' | 'rollback' | 'alert' | 'manual'
+  from: string
+  to: string
+  rule: string
+  evidence: Record<string, unknown>
+  ts: number
+  actor: string
+}

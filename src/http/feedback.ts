@@ -1,0 +1,58 @@
+// POST /v1/feedback: delayed ground truth, {"prediction_id", "label"} or a list of them.
+// The whole request is validated before anything is recorded, so a bad item records nothing.
+import { FG_ERR_FEEDBACK_INVALID, FairgateError } from '../errors.js'
+import type { Gateway } from '../gateway.js'
+import { isPredictionId, predictionIdTime } from '../prediction-id.js'
+import { isObject } from './parse-common.js'
+
+const MAX_ITEMS = 10_000
+const CLOCK_SKEW_MS = 60_000
+
+interface Item { id: string, label: 0 | 1 }
+
+function parseItem (v: unknown, field: string, now: number): Item {
+  if (!isObject(v)) throw FG_ERR_FEEDBACK_INVALID(field, 'must be an object {"prediction_id", "label"}')
+  const id = v.prediction_id
+  if (!isPredictionId(id)) throw FG_ERR_FEEDBACK_INVALID(`${field}prediction_id`, 'must be a prediction id (26 characters, as returned by predict/infer)')
+  if (predictionIdTime(id) > now + CLOCK_SKEW_MS) throw FG_ERR_FEEDBACK_INVALID(`${field}prediction_id`, 'is from the future: not an id this gateway issued')
+  const l = v.label
+  const label = l === 1 || l === true ? 1 : l === 0 || l === false ? 0 : -1
+  if (label < 0) throw FG_ERR_FEEDBACK_INVALID(`${field}label`, 'must be 0, 1, true or false')
+  return { id, label: label as 0 | 1 }
+}
+
+export function handleFeedback (gw: Gateway, body: unknown): { status: number, body: object } {
+  const now = gw.clock.wallNow()
+  let items: Item[]
+  if (Array.isArray(body)) {
+    if (body.length === 0 || body.length > MAX_ITEMS) throw FG_ERR_FEEDBACK_INVALID('body', `must hold 1 to ${MAX_ITEMS} items`)
+    items = body.map((v, i) => parseItem(v, `[${i}].`, now))
+  } else {
+    items = [parseItem(body, '', now)]
+  }
+  const embedded = gw.events === null
+  if (embedded) {
+    // Without Kafka this replica is the only place a label can be joined: an id it does not
+    // know can never count, so say so instead of accepting it silently.
+    for (let i = 0; i < items.length; i++) {
+      if (gw.predictions.get(items[i]!.id, now) === undefined) {
+        throw new FairgateError('FG_ERR_FEEDBACK_UNKNOWN', 404, `${Array.isArray(body) ? `[${i}].` : ''}prediction_id: unknown or expired prediction (feedback is joined for ${gw.config.monitor.feedback_ttl_ms / 1000} s)`)
+      }
+    }
+  }
+  let joined = 0
+  let unknown = 0
+  let duplicate = 0
+  for (const it of items) {
+    const o = gw.feedback(it.id, it.label)
+    if (o === 'joined') joined++
+    else if (o === 'unknown') unknown++
+    else duplicate++
+  }
+  if (embedded && duplicate === items.length) {
+    throw new FairgateError('FG_ERR_FEEDBACK_DUPLICATE', 409, 'prediction_id: this prediction already has feedback')
+  }
+  // 202: recorded and (with Kafka) on its way to the monitor, which joins labels for ids made
+  // by other replicas too.
+  return { status: 202, body: { accepted: joined + unknown, joined, unknown, duplicate } }
+}

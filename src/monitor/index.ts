@@ -1,0 +1,1 @@
+export { PredictionStore, type StoredPrediction } from './prediction-store.js'
