@@ -67,6 +67,7 @@ export class KafkaPublisher {
   private backoffMs = 0
   private retryAt = 0
   private closed = false
+  private finished = false
   private lingerTimer: unknown = null
   private readonly tick: NodeJS.Timeout
   private waiters: Array<() => void> = []
@@ -125,7 +126,8 @@ export class KafkaPublisher {
   start (): void { void this.connect() }
 
   private async connect (): Promise<void> {
-    if (this.connecting || this.connected || this.closed) return
+    // Still connects while closing: a flush at shutdown needs the broker too.
+    if (this.connecting || this.connected || this.finished) return
     this.connecting = true
     try {
       await this.admin.connect()
@@ -286,6 +288,7 @@ export class KafkaPublisher {
   async close (timeoutMs: number): Promise<void> {
     this.closed = true
     await this.flush(timeoutMs)
+    this.finished = true
     clearInterval(this.tick)
     if (this.lingerTimer !== null) this.clock.clearTimer(this.lingerTimer)
     const left = this.backlog

@@ -41,7 +41,7 @@ t.test('fairgate serve is ready within 10 s and drains on SIGTERM under load', a
   await Promise.all(Array.from({ length: 32 }, worker))
   const code = await s.exited
   t.equal(code, 0, `clean exit; output: ${s.output().slice(-500)}`)
-  t.ok(outcomes.ok >= 150, `answered ${outcomes.ok} requests`)
+  t.ok(outcomes.ok >= 100, `answered ${outcomes.ok} requests`)
   t.same(outcomes.other, [], 'no 5xx other than 503, no hung request')
   const last = s.output().split('\n').filter(l => l.includes('drained; bye')).map(l => JSON.parse(l))[0]
   t.ok(last, 'logged its drain summary')

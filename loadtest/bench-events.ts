@@ -1,0 +1,43 @@
+// npm run bench:events — gateway throughput with Kafka streaming on against off, from one run.
+// Both gateways run as child processes while the same broker is up (so the only difference is
+// the event stream), on the distilled variant: the cheapest model, where per-event overhead
+// shows most. Runs alternate off/on; medians and their ratio are printed.
+import { startBroker } from '../scripts/kafka-broker.mjs'
+import { closedLoop, evalRows, median, startGatewayProcess } from './lib/harness.js'
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3)
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64)
+
+const external = process.env.KAFKA_BROKERS
+const broker = external === undefined || external === '' ? await startBroker({ quiet: true, jvmArgs: (process.env.BENCH_BROKER_JVM ?? '').split(' ').filter(Boolean) }) : null
+const brokers = broker?.brokers ?? external!
+const bodies = evalRows(2000).map(r => JSON.stringify({ model: 'income', features: r.features, group: r.group, variant: 'distilled' }))
+
+const off: number[] = []
+const on: number[] = []
+let sent = 0
+try {
+  for (let r = 0; r < REPEATS; r++) {
+    for (const mode of ['off', 'on'] as const) {
+      const env: Record<string, string> = mode === 'on' ? { FAIRGATE_KAFKA_BROKERS: brokers, FAIRGATE_KAFKA_TOPIC_PREFIX: `bench${Date.now()}.` } : {}
+      const gw = await startGatewayProcess(env)
+      await closedLoop(gw.url, bodies, CONNECTIONS, 2) // warm-up
+      const res = await closedLoop(gw.url, bodies, CONNECTIONS, SECONDS)
+      if (mode === 'on') {
+        const m = await (await fetch(`${gw.url}/metrics`)).text()
+        for (const line of m.split('\n')) if (/^fairgate_events_total\{.*predictions",outcome="sent"\}/.test(line)) sent += Number(line.split(' ')[1])
+      }
+      await gw.stop()
+      ;(mode === 'on' ? on : off).push(res.rps)
+      console.log(`run ${r + 1} kafka ${mode.padEnd(3)}: ${res.rps.toFixed(0)} req/s  p50 ${res.p50} ms  p99 ${res.p99} ms  non2xx ${res.non2xx}`)
+    }
+  }
+} finally {
+  await broker?.stop()
+}
+const ratio = median(on) / median(off)
+console.log(`\nvariant=distilled connections=${CONNECTIONS} ${SECONDS}s x ${REPEATS}`)
+console.log(`kafka off: ${median(off).toFixed(0)} req/s (median)`)
+console.log(`kafka on : ${median(on).toFixed(0)} req/s (median); ${sent} prediction events acked`)
+console.log(`ratio on/off: ${ratio.toFixed(2)} (goal >= 0.90)`)

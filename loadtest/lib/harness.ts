@@ -1,0 +1,68 @@
+// Shared pieces of the load tests: run the built gateway as a child process (as in
+// production), drive it with autocannon, summarize.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import autocannon from 'autocannon'
+
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const s = createServer()
+    s.on('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port
+      s.close(() => { resolve(port) })
+    })
+  })
+}
+
+export interface Proc { child: ChildProcess, url: string, stop: () => Promise<void> }
+
+/** Starts `fairgate serve` (dist/) with extra env and waits until ready. */
+export async function startGatewayProcess (env: Record<string, string>, nodeArgs: string[] = []): Promise<Proc> {
+  const port = await freePort()
+  const child = spawn(process.execPath, [...nodeArgs, 'dist/cli/index.js', 'serve'], {
+    env: { ...process.env, FAIRGATE_HTTP_HOST: '127.0.0.1', FAIRGATE_HTTP_PORT: String(port), FAIRGATE_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'inherit']
+  })
+  const url = `http://127.0.0.1:${port}`
+  const started = Date.now()
+  for (;;) {
+    if (child.exitCode !== null) throw new Error('gateway exited during start')
+    if (Date.now() - started > 60_000) throw new Error('gateway not ready in 60 s')
+    try { if ((await fetch(`${url}/v2/health/ready`)).status === 200) break } catch {}
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  return {
+    child,
+    url,
+    stop: async () => {
+      if (child.exitCode !== null) return
+      child.kill('SIGTERM')
+      await new Promise(resolve => child.once('exit', resolve))
+    }
+  }
+}
+
+export interface EvalRow { features: Record<string, unknown>, group: Record<string, string>, label: number }
+export function evalRows (limit = Infinity): EvalRow[] {
+  return readFileSync('models/income/eval.jsonl', 'utf8').trim().split('\n').slice(0, limit).map(l => JSON.parse(l) as EvalRow)
+}
+
+export interface LoadResult { rps: number, p50: number, p99: number, non2xx: number, errors: number }
+
+/** Closed-loop load: `connections` clients, each sending the next body as soon as answered. */
+export async function closedLoop (url: string, bodies: string[], connections: number, seconds: number): Promise<LoadResult> {
+  let i = 0
+  const r = await autocannon({
+    url: `${url}/v1/predict`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    connections,
+    duration: seconds,
+    requests: [{ setupRequest: (req) => ({ ...req, body: bodies[i++ % bodies.length] }) }]
+  })
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors }
+}
+
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
