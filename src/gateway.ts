@@ -5,11 +5,11 @@ import { systemClock, type Clock } from './clock.js'
 import type { Config } from './config/index.js'
 import { FG_ERR_BATCH_DRAINING } from './errors.js'
 import { createEventStream, noopSink, type EventStream, type PredictionSink } from './events/index.js'
-import { PredictionStore } from './monitor/index.js'
+import { Monitor, PredictionStore } from './monitor/index.js'
 import { ModelRegistry, type Logger, type ModelRuntime, type VariantRuntime } from './models/index.js'
 import { nextPredictionId } from './prediction-id.js'
 import { ActiveVariants, PreferenceRouter, type Router } from './routing/index.js'
-import { GatewayMetrics, type VariantSeries } from './telemetry/index.js'
+import { GatewayMetrics, registerFairnessMetrics, type VariantSeries } from './telemetry/index.js'
 
 export interface GatewayOptions {
   log: Logger
@@ -38,6 +38,8 @@ export class Gateway {
   events: EventStream | null = null
   /** Recent predictions, for joining feedback. */
   readonly predictions: PredictionStore
+  /** The in-process fairness monitor (set by start()). */
+  monitor: Monitor | null = null
   /** Jobs taken into a queue, and jobs answered (score or error): equal once drained. */
   accepted = 0
   answered = 0
@@ -64,6 +66,9 @@ export class Gateway {
     this.registry.discover()
     await this.registry.load()
     for (const m of this.registry.models) this.addModel(m)
+    this.monitor = new Monitor(this.registry.models.map(m => ({ name: m.name, manifest: m.manifest, variants: m.variants.map(v => v.name) })), this.config.monitor, this.clock)
+    this.addSink(this.monitor)
+    registerFairnessMetrics(this.metrics, this.monitor)
     this.events = createEventStream({ config: this.config, log: this.log, metrics: this.metrics, clock: this.clock })
     if (this.events !== null) this.addSink(this.events.sink)
     this.metrics.onCollect(() => {
@@ -163,7 +168,10 @@ export class Gateway {
     const now = this.clock.wallNow()
     const known = this.predictions.get(predictionId, now)
     let outcome: 'joined' | 'unknown' | 'duplicate' = 'unknown'
-    if (known !== undefined) outcome = this.predictions.markLabelled(predictionId) ? 'joined' : 'duplicate'
+    if (known !== undefined) {
+      outcome = this.predictions.markLabelled(predictionId) ? 'joined' : 'duplicate'
+      if (outcome === 'joined') this.monitor?.recordLabel(known, label)
+    }
     if (outcome !== 'duplicate' && this.events !== null) this.events.publishFeedback({ prediction_id: predictionId, label, ts: now })
     return outcome
   }

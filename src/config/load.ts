@@ -95,7 +95,11 @@ function deepMerge (into: Record<string, unknown>, from: Record<string, unknown>
 /** Validates a raw configuration object; the error names the first offending field. */
 export function validateConfig (raw: unknown): Config {
   const res = configSchema.safeParse(raw)
-  if (res.success) return res.data
+  if (res.success) {
+    const m = res.data.monitor
+    if (m.window_ms % m.bucket_ms !== 0) throw FG_ERR_CONFIG_INVALID('monitor.window_ms', `must be a multiple of monitor.bucket_ms (${m.bucket_ms})`)
+    return res.data
+  }
   const issue = res.error.issues[0]!
   let path = issue.path.join('.')
   let why = issue.message

@@ -66,6 +66,21 @@ export const configSchema = z.strictObject({
     replication_factor: z.number().int().min(-1).default(-1)
   }).prefault({}),
   monitor: z.strictObject({
+    /** Rolling window of the fairness statistics, made of buckets of bucket_ms. */
+    window_ms: positiveInt.default(300_000),
+    bucket_ms: positiveInt.default(5_000),
+    /** Groups with fewer rows in the window are reported "insufficient" and left out of gaps. */
+    min_samples: positiveInt.default(30),
+    /** TPR needs this many labelled positives in a group, FPR this many labelled negatives. */
+    min_labelled: positiveInt.default(20),
+    /** Groups with fewer rows are not reported at all (small groups can identify people). */
+    report_min: z.number().int().min(0).default(5),
+    /** Intersectional attributes, e.g. [["sex", "race"]] adds "sex×race". */
+    intersections: z.array(z.array(z.string().min(1)).min(2)).default([]),
+    /** Confidence of the intervals in reports (Wilson, Newcombe). */
+    confidence: z.number().gt(0).lt(1).default(0.95),
+    /** Reports and per-group gauges are recomputed at most this often. */
+    refresh_ms: z.number().int().min(0).default(1_000),
     /** Recent predictions remembered to join delayed feedback (labels) by prediction id. */
     feedback_store_size: positiveInt.default(200_000),
     /** Feedback later than this after its prediction is counted as late, not joined. */

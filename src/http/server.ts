@@ -6,6 +6,7 @@ import { FairgateError, FG_ERR_NOT_FOUND, FG_ERR_REQUEST_INVALID } from '../erro
 import type { Gateway } from '../gateway.js'
 import { nextPredictionId } from '../prediction-id.js'
 import { handleFeedback } from './feedback.js'
+import { fairnessReport } from './fairness.js'
 import { isObject } from './parse-common.js'
 import { parseOip, type ParseContext } from './parse-oip.js'
 import { parsePredict } from './parse-predict.js'
@@ -97,6 +98,8 @@ export function buildServer (gw: Gateway, opts: ServerOptions = {}): FastifyInst
     const r = handleFeedback(gw, req.body)
     return reply.code(r.status).send(r.body)
   })
+
+  app.get<{ Querystring: { model?: string, window?: string } }>('/v1/fairness', async (req) => fairnessReport(gw.monitor!, req.query))
 
   // --- health and metadata (OIP v2)
   app.get('/v2/health/live', async () => ({ live: true }))

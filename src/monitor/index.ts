@@ -1,1 +1,6 @@
 export { PredictionStore, type StoredPrediction } from './prediction-store.js'
+export { Monitor, type MonitoredModel, type FairnessReport } from './monitor.js'
+export { GroupLayout, INTERSECTION_SEPARATOR } from './layout.js'
+export { SlidingWindow, WindowSums, latencyBin } from './window.js'
+export { buildVariantReport, latencyQuantile, type VariantReport, type AttributeReport, type GroupReport, type ReportSettings } from './report.js'
+export { wilson, newcombe, psi, zFor, normalQuantile, Z95 } from './stats.js'

@@ -1,0 +1,166 @@
+// A sliding time window of fixed buckets for one (model, variant). Each bucket holds, per cell
+// (attribute × group), typed-array counters: rows, positive decisions, a score histogram on the
+// baseline's bin edges, a log-spaced latency histogram, and confusion counts from joined labels.
+// An update touches a constant number of counters; buckets are reused in a ring, so memory does
+// not grow with traffic.
+//
+// Semantics: bucket k holds events with floor(ts / bucketMs) = k. At time now the window is the
+// current bucket and the B − 1 before it (B = windowMs / bucketMs): an event leaves the window
+// when floor(now / bucketMs) − floor(ts / bucketMs) reaches B.
+import type { GroupLayout } from './layout.js'
+
+/** Latency bins: 0.01 ms × 1.25^i, 80 bins reach ~ 0.01 ms × 5.7e7 ≈ 9.5 min. */
+export const LAT_BINS = 80
+const LAT_BASE_MS = 0.01
+const LAT_GROWTH = 1.25
+const LOG_GROWTH = Math.log(LAT_GROWTH)
+
+export function latencyBin (ms: number): number {
+  if (!(ms > LAT_BASE_MS)) return 0
+  const b = Math.floor(Math.log(ms / LAT_BASE_MS) / LOG_GROWTH)
+  return b >= LAT_BINS ? LAT_BINS - 1 : b
+}
+
+/** Upper edge (ms) of latency bin b. */
+export function latencyEdge (b: number): number { return LAT_BASE_MS * LAT_GROWTH ** (b + 1) }
+
+export class Bucket {
+  epoch = -1
+  total = 0
+  totalPositive = 0
+  readonly n: Uint32Array
+  readonly pos: Uint32Array
+  readonly tp: Uint32Array
+  readonly fp: Uint32Array
+  readonly tn: Uint32Array
+  readonly fn: Uint32Array
+  /** Sum of scores of labelled rows (calibration: mean score vs observed rate). */
+  readonly labelledScore: Float64Array
+  readonly scoreHist: Uint32Array
+  readonly latHist: Uint32Array
+
+  constructor (cells: number, scoreBins: number) {
+    this.n = new Uint32Array(cells)
+    this.pos = new Uint32Array(cells)
+    this.tp = new Uint32Array(cells)
+    this.fp = new Uint32Array(cells)
+    this.tn = new Uint32Array(cells)
+    this.fn = new Uint32Array(cells)
+    this.labelledScore = new Float64Array(cells)
+    this.scoreHist = new Uint32Array(cells * scoreBins)
+    this.latHist = new Uint32Array(cells * LAT_BINS)
+  }
+
+  reset (epoch: number): void {
+    this.epoch = epoch
+    this.total = 0
+    this.totalPositive = 0
+    this.n.fill(0); this.pos.fill(0); this.tp.fill(0); this.fp.fill(0); this.tn.fill(0); this.fn.fill(0)
+    this.labelledScore.fill(0); this.scoreHist.fill(0); this.latHist.fill(0)
+  }
+}
+
+/** Sums of a window's buckets: the same counters, added up. */
+export class WindowSums extends Bucket {}
+
+export class SlidingWindow {
+  readonly buckets: Bucket[]
+  readonly count: number
+  /** Events older than the window when they arrived, and labels for predictions gone from it. */
+  late = 0
+  lateLabels = 0
+  private readonly cellScratch: Int32Array
+
+  constructor (
+    readonly layout: GroupLayout,
+    readonly bucketMs: number,
+    windowMs: number,
+    /** Inner score-bin edges (the baseline's edges without the first and last). */
+    readonly binEdges: Float64Array
+  ) {
+    this.count = Math.max(1, Math.round(windowMs / bucketMs))
+    const bins = binEdges.length + 1
+    this.buckets = Array.from({ length: this.count }, () => new Bucket(layout.cells, bins))
+    this.cellScratch = new Int32Array(layout.attributes.length)
+  }
+
+  get scoreBins (): number { return this.binEdges.length + 1 }
+
+  /** The bucket for time ts, or null when ts is already out of the window at time now. */
+  private bucketFor (ts: number, now: number): Bucket | null {
+    const kNow = Math.floor(now / this.bucketMs)
+    let k = Math.floor(ts / this.bucketMs)
+    if (k > kNow) k = kNow // a clock ahead of ours: count it now rather than in the future
+    if (kNow - k >= this.count) return null
+    const b = this.buckets[k % this.count]!
+    if (b.epoch !== k) {
+      if (b.epoch > k) return null // the slot already moved on to a newer bucket
+      b.reset(k)
+    }
+    return b
+  }
+
+  private scoreBin (score: number): number {
+    // Few edges (10 bins): a linear scan beats a binary search here. Bins are [e_i, e_i+1),
+    // the last one closed, as numpy.histogram counts them.
+    const e = this.binEdges
+    let i = 0
+    while (i < e.length && score >= e[i]!) i++
+    return i
+  }
+
+  /** One prediction. groupIds holds the model's base attribute ids at `at`. */
+  add (ts: number, now: number, groupIds: ArrayLike<number>, at: number, score: number, decision: number, latencyMs: number): void {
+    const b = this.bucketFor(ts, now)
+    if (b === null) { this.late++; return }
+    b.total++
+    b.totalPositive += decision
+    const cells = this.cellScratch
+    this.layout.cellsOf(groupIds, at, cells)
+    const sb = this.scoreBin(score)
+    const lb = latencyBin(latencyMs)
+    const bins = this.scoreBins
+    for (let a = 0; a < cells.length; a++) {
+      const c = cells[a]!
+      if (c < 0) continue
+      b.n[c]!++
+      b.pos[c]! += decision
+      b.scoreHist[c * bins + sb]!++
+      b.latHist[c * LAT_BINS + lb]!++
+    }
+  }
+
+  /** A label joined to a prediction made at ts (counted in that prediction's bucket). */
+  addLabel (ts: number, now: number, groupIds: ArrayLike<number>, at: number, score: number, decision: number, label: number): void {
+    const b = this.bucketFor(ts, now)
+    if (b === null) { this.lateLabels++; return }
+    const cells = this.cellScratch
+    this.layout.cellsOf(groupIds, at, cells)
+    for (let a = 0; a < cells.length; a++) {
+      const c = cells[a]!
+      if (c < 0) continue
+      if (label === 1) { if (decision === 1) b.tp[c]!++; else b.fn[c]!++ } else { if (decision === 1) b.fp[c]!++; else b.tn[c]!++ }
+      b.labelledScore[c]! += score
+    }
+  }
+
+  /** Adds up the buckets inside the last `windowMs` (≤ the configured window) at time now. */
+  sum (now: number, windowMs: number, out: WindowSums): WindowSums {
+    const kNow = Math.floor(now / this.bucketMs)
+    const span = Math.min(this.count, Math.max(1, Math.round(windowMs / this.bucketMs)))
+    out.reset(kNow)
+    for (const b of this.buckets) {
+      if (b.epoch < 0 || b.epoch > kNow || kNow - b.epoch >= span) continue
+      out.total += b.total
+      out.totalPositive += b.totalPositive
+      addInto(out.n, b.n); addInto(out.pos, b.pos); addInto(out.tp, b.tp); addInto(out.fp, b.fp)
+      addInto(out.tn, b.tn); addInto(out.fn, b.fn); addInto(out.labelledScore, b.labelledScore)
+      addInto(out.scoreHist, b.scoreHist); addInto(out.latHist, b.latHist)
+    }
+    return out
+  }
+}
+
+function addInto (dst: Uint32Array | Float64Array, src: Uint32Array | Float64Array): void {
+  for (let i = 0; i < dst.length; i++) dst[i]! += src[i]!
+}
