@@ -3,12 +3,14 @@
 // coded message and exit 1, never a stack trace for an operator's typo.
 import { parseArgs } from 'node:util'
 import { FairgateError } from '../errors.js'
+import { monitor } from './monitor.js'
 import { serve } from './serve.js'
 
 const USAGE = `usage: fairgate <command> [options]
 
 commands:
   serve     [--config fairgate.yaml]   run the gateway (HTTP on :8080 by default)
+  monitor   [--config fairgate.yaml]   aggregate every replica's events from Kafka
 
 Configuration: a YAML file (default fairgate.yaml, or FAIRGATE_CONFIG) overridden by FAIRGATE_*
 environment variables, e.g. FAIRGATE_HTTP_PORT=9000 FAIRGATE_KAFKA_BROKERS=host:9092.`
@@ -22,6 +24,7 @@ async function main (argv: string[]): Promise<void> {
   }
   switch (command) {
     case 'serve': return await serve({ config: values.config })
+    case 'monitor': return await monitor({ config: values.config })
     default:
       console.error(`unknown command "${command}"\n\n${USAGE}`)
       process.exitCode = 2

@@ -1,0 +1,21 @@
+// `fairgate monitor`: the Kafka consumer-group aggregator. Same /v1/fairness and /metrics as a
+// gateway, computed over the events of every replica.
+import pino from 'pino'
+import { loadConfig } from '../config/index.js'
+import { buildMonitorServer } from '../http/index.js'
+import { MonitorService } from '../monitor/index.js'
+
+export async function monitor (args: { config?: string | undefined }): Promise<void> {
+  const config = loadConfig({ file: args.config })
+  const log = pino({ level: config.log.level, base: { replica: config.replica, role: 'monitor' } })
+  const svc = new MonitorService(config, log)
+  const app = buildMonitorServer({ monitor: svc.monitor, metrics: svc.metrics, ready: () => svc.ready, status: () => svc.status() })
+  const address = await app.listen({ host: config.http.host, port: config.http.port })
+  log.info({ address }, 'fairgate monitor listening; catching up with the event log')
+  const stop = (): void => {
+    void Promise.allSettled([svc.stop(), app.close()]).then(() => process.exit(0))
+  }
+  process.on('SIGTERM', stop)
+  process.on('SIGINT', stop)
+  await svc.start()
+}
