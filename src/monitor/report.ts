@@ -151,7 +151,8 @@ export function buildVariantReport (layout: GroupLayout, s: WindowSums, scoreBin
       const rh = hi.k / hi.n
       const rl = lo.k / lo.n
       dpd = rh - rl
-      dpr = rh === 0 ? (rl === 0 ? 1 : 0) : rl / rh
+      // 0/0 when nobody is selected: undefined, as Fairlearn's nan.
+      dpr = rh === 0 ? null : rl / rh
       ci = newcombe(hi.k, hi.n, lo.k, lo.n, opt.z)
       extremes = [hi.name, lo.name]
       if (base !== undefined) {
