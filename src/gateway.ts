@@ -4,11 +4,13 @@ import { Batcher, InferJob } from './batching/index.js'
 import { systemClock, type Clock } from './clock.js'
 import type { Config } from './config/index.js'
 import { FG_ERR_BATCH_DRAINING } from './errors.js'
-import { createEventStream, noopSink, type EventStream, type PredictionSink } from './events/index.js'
+import { createEventStream, noopSink, TOPIC_DECISIONS, type EventStream, type PredictionSink } from './events/index.js'
+import { decisionMessage, followDecisions, type DecisionFollower } from './events/decision-events.js'
+import { PolicyController } from './policy/index.js'
 import { Monitor, PredictionStore } from './monitor/index.js'
 import { ModelRegistry, type Logger, type ModelRuntime, type VariantRuntime } from './models/index.js'
 import { nextPredictionId } from './prediction-id.js'
-import { ActiveVariants, PreferenceRouter, type Router } from './routing/index.js'
+import { ActiveVariants, BudgetRouter, PreferenceRouter, type Router } from './routing/index.js'
 import { GatewayMetrics, registerFairnessMetrics, type VariantSeries } from './telemetry/index.js'
 
 export interface GatewayOptions {
@@ -40,6 +42,9 @@ export class Gateway {
   readonly predictions: PredictionStore
   /** The in-process fairness monitor (set by start()). */
   monitor: Monitor | null = null
+  /** Policies, decisions and the audit log (set by start()). */
+  policy: PolicyController | null = null
+  private follower: DecisionFollower | null = null
   /** Jobs taken into a queue, and jobs answered (score or error): equal once drained. */
   accepted = 0
   answered = 0
@@ -71,6 +76,7 @@ export class Gateway {
     registerFairnessMetrics(this.metrics, this.monitor)
     this.events = createEventStream({ config: this.config, log: this.log, metrics: this.metrics, clock: this.clock })
     if (this.events !== null) this.addSink(this.events.sink)
+    await this.startPolicies()
     this.metrics.onCollect(() => {
       this.metrics.queueDepth.reset()
       this.metrics.activeVariant.reset()
@@ -81,8 +87,35 @@ export class Gateway {
     })
   }
 
+  private async startPolicies (): Promise<void> {
+    const events = this.events
+    const config = this.config
+    this.policy = new PolicyController({
+      config,
+      log: this.log,
+      clock: this.clock,
+      monitor: this.monitor!,
+      active: this.active,
+      metrics: this.metrics,
+      models: new Map(this.registry.models.map(m => [m.name, { variants: m.variants.map(v => v.name), attributes: Object.keys(m.manifest.groups) }])),
+      canServe: (model, variant) => {
+        const m = this.registry.find(model)
+        return m !== undefined && m.hasVariant(variant) && m.variant(variant).state === 'ready'
+      },
+      publish: events === null ? null : d => { events.publisher.enqueue(TOPIC_DECISIONS, decisionMessage(config, d)) }
+    })
+    this.router = new BudgetRouter(this.active, v => this.batcher(v), this.policy)
+    if (events !== null) {
+      // Every replica follows the decisions topic; a new one starts on the current decision.
+      const policy = this.policy
+      this.follower = await followDecisions({ config, log: this.log, onDecision: d => { policy.apply(d, 'remote') } })
+      await this.follower.caughtUp
+    }
+    this.policy.start()
+  }
+
   private addModel (m: ModelRuntime): void {
-    this.active.init(m, this.clock.wallNow())
+    this.active.init(m)
     for (const v of m.variants) {
       this.lanes.set(v, {
         batcher: new Batcher(v, this.config.batching, this.clock, this.observer),
@@ -196,7 +229,9 @@ export class Gateway {
 
   /** Drains every batcher, flushes sinks, releases sessions. */
   async close (flushTimeoutMs = this.config.events.flush_timeout_ms): Promise<void> {
+    this.policy?.stop()
     await this.drain()
+    await this.follower?.stop().catch(() => {})
     await this.sink.flush(flushTimeoutMs)
     await this.sink.close()
     await this.registry.close()

@@ -86,6 +86,12 @@ export const configSchema = z.strictObject({
     /** Feedback later than this after its prediction is counted as late, not joined. */
     feedback_ttl_ms: positiveInt.default(3_600_000)
   }).prefault({}),
+  policy: z.strictObject({
+    /** Every <dir>/*.yaml is a policy (one per model). */
+    dir: z.string().min(1).default('policies'),
+    /** Run the policy engine in this process (turn off on gateways when fairgate monitor decides). */
+    evaluate: z.boolean().default(true)
+  }).prefault({}),
   admin: z.strictObject({
     /** Bearer token for admin endpoints; empty disables them. */
     token: z.string().default('')

@@ -27,7 +27,8 @@ export interface FeedbackEvent {
 
 export interface DecisionEvent {
   model: string
-  action: 'switch' | 'rollback' | 'alert' | 'manual'
+  /** switch/rollback/alert by a policy rule, recover back to the preferred variant, manual by an admin. */
+  action: 'switch' | 'rollback' | 'alert' | 'recover' | 'manual'
   from: string
   to: string
   rule: string

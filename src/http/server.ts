@@ -5,6 +5,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import { FairgateError, FG_ERR_NOT_FOUND, FG_ERR_REQUEST_INVALID } from '../errors.js'
 import type { Gateway } from '../gateway.js'
 import { nextPredictionId } from '../prediction-id.js'
+import { registerAdminRoutes } from './admin.js'
 import { handleFeedback } from './feedback.js'
 import { fairnessReport } from './fairness.js'
 import { isObject } from './parse-common.js'
@@ -99,7 +100,16 @@ export function buildServer (gw: Gateway, opts: ServerOptions = {}): FastifyInst
     return reply.code(r.status).send(r.body)
   })
 
-  app.get<{ Querystring: { model?: string, window?: string } }>('/v1/fairness', async (req) => fairnessReport(gw.monitor!, req.query))
+  app.get<{ Querystring: { model?: string, window?: string } }>('/v1/fairness', async (req) => ({
+    ...fairnessReport(gw.monitor!, req.query),
+    policies: gw.policy?.status() ?? []
+  }))
+  app.get<{ Querystring: { model?: string, limit?: string } }>('/v1/decisions', async (req) => {
+    const limit = req.query.limit === undefined ? 100 : Number(req.query.limit)
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw FG_ERR_REQUEST_INVALID('limit', 'must be an integer from 1 to 1000')
+    return { decisions: gw.policy?.decisions.list(req.query.model, limit) ?? [] }
+  })
+  registerAdminRoutes(app, gw)
 
   // --- health and metadata (OIP v2)
   app.get('/v2/health/live', async () => ({ live: true }))

@@ -54,6 +54,7 @@ export interface AttributeReport {
 export interface VariantReport {
   n: number
   selection_rate: number | null
+  latency_ms: { p50: number | null, p95: number | null, p99: number | null }
   late_events: number
   late_labels: number
   attributes: Record<string, AttributeReport>
@@ -184,6 +185,7 @@ export function buildVariantReport (layout: GroupLayout, s: WindowSums, scoreBin
   return {
     n: s.total,
     selection_rate: s.total > 0 ? s.totalPositive / s.total : null,
+    latency_ms: { p50: latencyQuantile(s.latAll, 0, 0.5), p95: latencyQuantile(s.latAll, 0, 0.95), p99: latencyQuantile(s.latAll, 0, 0.99) },
     late_events: late,
     late_labels: lateLabels,
     attributes

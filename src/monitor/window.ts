@@ -38,6 +38,8 @@ export class Bucket {
   readonly labelledScore: Float64Array
   readonly scoreHist: Uint32Array
   readonly latHist: Uint32Array
+  /** Latency of every row, labelled or not (the latency SLO). */
+  readonly latAll: Uint32Array
 
   constructor (cells: number, scoreBins: number) {
     this.n = new Uint32Array(cells)
@@ -49,6 +51,7 @@ export class Bucket {
     this.labelledScore = new Float64Array(cells)
     this.scoreHist = new Uint32Array(cells * scoreBins)
     this.latHist = new Uint32Array(cells * LAT_BINS)
+    this.latAll = new Uint32Array(LAT_BINS)
   }
 
   reset (epoch: number): void {
@@ -56,7 +59,7 @@ export class Bucket {
     this.total = 0
     this.totalPositive = 0
     this.n.fill(0); this.pos.fill(0); this.tp.fill(0); this.fp.fill(0); this.tn.fill(0); this.fn.fill(0)
-    this.labelledScore.fill(0); this.scoreHist.fill(0); this.latHist.fill(0)
+    this.labelledScore.fill(0); this.scoreHist.fill(0); this.latHist.fill(0); this.latAll.fill(0)
   }
 }
 
@@ -119,6 +122,7 @@ export class SlidingWindow {
     this.layout.cellsOf(groupIds, at, cells)
     const sb = this.scoreBin(score)
     const lb = latencyBin(latencyMs)
+    b.latAll[lb]!++
     const bins = this.scoreBins
     for (let a = 0; a < cells.length; a++) {
       const c = cells[a]!
@@ -155,7 +159,7 @@ export class SlidingWindow {
       out.totalPositive += b.totalPositive
       addInto(out.n, b.n); addInto(out.pos, b.pos); addInto(out.tp, b.tp); addInto(out.fp, b.fp)
       addInto(out.tn, b.tn); addInto(out.fn, b.fn); addInto(out.labelledScore, b.labelledScore)
-      addInto(out.scoreHist, b.scoreHist); addInto(out.latHist, b.latHist)
+      addInto(out.scoreHist, b.scoreHist); addInto(out.latHist, b.latHist); addInto(out.latAll, b.latAll)
     }
     return out
   }

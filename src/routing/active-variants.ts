@@ -1,7 +1,6 @@
 // Which variant each model serves by default. Starts at the manifest's first (most preferred)
 // variant; policies and admins move it. Kept apart from the router so the policy engine and the
 // decisions follower can change it without knowing how requests are routed.
-import type { ModelRuntime } from '../models/index.js'
 
 export interface VariantStatus {
   active: string
@@ -12,9 +11,10 @@ export interface VariantStatus {
 export class ActiveVariants {
   private readonly state = new Map<string, VariantStatus>()
 
-  init (model: ModelRuntime, wallNow: number): void {
+  /** changedAt 0: the manifest's default is not a decision, so any decision on record wins. */
+  init (model: { name: string, variants: ReadonlyArray<{ name: string }> }): void {
     const first = model.variants[0]!.name
-    this.state.set(model.name, { active: first, lastKnownGood: first, changedAt: wallNow })
+    this.state.set(model.name, { active: first, lastKnownGood: first, changedAt: 0 })
   }
 
   get (model: string): VariantStatus | undefined { return this.state.get(model) }

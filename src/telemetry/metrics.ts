@@ -16,6 +16,7 @@ export class GatewayMetrics {
   readonly batchSize: client.Histogram<'model' | 'variant'>
   readonly queueDepth: client.Gauge<'model' | 'variant'>
   readonly activeVariant: client.Gauge<'model' | 'variant'>
+  readonly policyActions: client.Counter<'model' | 'rule' | 'action'>
   readonly events: client.Counter<'topic' | 'outcome'>
   readonly eventBuffer: client.Gauge<'topic'>
   private readonly collectors: Collect[] = []
@@ -31,6 +32,7 @@ export class GatewayMetrics {
     this.batchSize = new client.Histogram({ name: 'fairgate_batch_size', help: 'Rows per inference batch', labelNames: ['model', 'variant'], buckets: BATCH_BUCKETS, registers })
     this.queueDepth = new client.Gauge({ name: 'fairgate_queue_depth', help: 'Rows waiting in the batch queue', labelNames: ['model', 'variant'], registers, collect })
     this.activeVariant = new client.Gauge({ name: 'fairgate_active_variant', help: '1 for the variant the policy currently prefers', labelNames: ['model', 'variant'], registers })
+    this.policyActions = new client.Counter({ name: 'fairgate_policy_actions_total', help: 'Decisions taken: switch, rollback, alert, recover (policy) or manual (admin)', labelNames: ['model', 'rule', 'action'], registers })
     this.events = new client.Counter({ name: 'fairgate_events_total', help: 'Events by topic and outcome: buffered (accepted), sent (acked by Kafka), dropped (lost), failed (a send attempt failed; retried)', labelNames: ['topic', 'outcome'], registers })
     this.eventBuffer = new client.Gauge({ name: 'fairgate_event_buffer', help: 'Events waiting for Kafka', labelNames: ['topic'], registers, collect })
     if (opts.defaultMetrics !== false) client.collectDefaultMetrics({ register: this.registry })

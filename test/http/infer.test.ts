@@ -111,7 +111,7 @@ t.test('a request whose budget expires in the queue gets 504 and is never run', 
   const full = gw.registry.model('income').variant('full')
   // Send the budgeted request only once rows are waiting behind a running batch.
   while (gw.batcher(full).queuedRows === 0) await new Promise(resolve => setImmediate(resolve))
-  const late = app.inject({ method: 'POST', url: '/v1/predict', payload: { model: 'income', features: rows[0]!.features, latency_budget_ms: 1 } })
+  const late = app.inject({ method: 'POST', url: '/v1/predict', payload: { model: 'income', features: rows[0]!.features, latency_budget_ms: 1, variant: 'full' } })
   const [res] = await Promise.all([late, ...heavy])
   t.equal(res.statusCode, 504, res.body)
   t.match(res.json().error, /latency budget of 1 ms expired/)

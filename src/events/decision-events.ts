@@ -1,0 +1,68 @@
+// Decisions on the compacted decisions topic, keyed by model: the latest record per model is
+// the variant every replica should serve. Each replica follows the topic from the beginning (so
+// a new replica starts on the current decision) with a group of its own.
+import { randomBytes } from 'node:crypto'
+import { Kafka, logLevel, type Consumer } from 'kafkajs'
+import type { Config } from '../config/index.js'
+import type { Logger } from '../models/index.js'
+import { ceHeaders } from './cloudevents.js'
+import type { OutboundMessage } from './event-ring.js'
+import type { DecisionEvent } from './schema.js'
+
+export function decisionMessage (config: Config, d: DecisionEvent): OutboundMessage {
+  return {
+    key: d.model,
+    value: JSON.stringify(d),
+    headers: ceHeaders('decision', `${d.model}:${d.ts}:${d.actor}`, `fairgate/${config.replica}`, d.ts),
+    timestamp: String(d.ts)
+  }
+}
+
+export interface DecisionFollower {
+  /** Resolves once the topic has been read to its end at start (or after timeoutMs). */
+  caughtUp: Promise<void>
+  stop: () => Promise<void>
+}
+
+export async function followDecisions (opts: { config: Config, log: Logger, onDecision: (d: DecisionEvent) => void, timeoutMs?: number }): Promise<DecisionFollower> {
+  const { config, log } = opts
+  const topic = `${config.kafka.topic_prefix}decisions`
+  const kafka = new Kafka({ clientId: `${config.kafka.client_id}-decisions`, brokers: config.kafka.brokers, logLevel: logLevel.NOTHING, retry: { initialRetryTime: 200, maxRetryTime: 2_000, retries: 10 } })
+  const admin = kafka.admin()
+  let high = new Map<number, bigint>()
+  try {
+    await admin.connect()
+    for (let i = 0; i < 50 && !(await admin.listTopics()).includes(topic); i++) await new Promise(resolve => setTimeout(resolve, 200))
+    high = new Map((await admin.fetchTopicOffsets(topic)).map(o => [o.partition, BigInt(o.high)]))
+  } finally {
+    await admin.disconnect().catch(() => {})
+  }
+  const pending = new Set([...high].filter(([, h]) => h > 0n).map(([p]) => p))
+  let done: () => void = () => {}
+  const caughtUp = new Promise<void>(resolve => { done = resolve })
+  if (pending.size === 0) done()
+  const timer = setTimeout(() => {
+    if (pending.size > 0) log.warn({ topic }, 'decisions topic not read to its end in time; serving the local default until it is')
+    done()
+  }, opts.timeoutMs ?? 15_000)
+  timer.unref()
+  const consumer: Consumer = kafka.consumer({ groupId: `fairgate-decisions-${config.replica}-${randomBytes(4).toString('hex')}`, maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 1_000 })
+  await consumer.connect()
+  await consumer.subscribe({ topic, fromBeginning: true })
+  await consumer.run({
+    autoCommit: false,
+    eachMessage: async ({ message, partition }) => {
+      try {
+        const d = JSON.parse(message.value?.toString() ?? '') as DecisionEvent
+        if (typeof d.model === 'string' && typeof d.to === 'string') opts.onDecision(d)
+      } catch {
+        log.warn({ topic, offset: message.offset }, 'skipping a malformed decision record')
+      }
+      if (pending.has(partition) && BigInt(message.offset) + 1n >= high.get(partition)!) {
+        pending.delete(partition)
+        if (pending.size === 0) { clearTimeout(timer); done() }
+      }
+    }
+  })
+  return { caughtUp, stop: async () => { clearTimeout(timer); await consumer.disconnect() } }
+}

@@ -1,0 +1,40 @@
+// Admin endpoints: manual switch, rollback, policy reload. Bearer token from admin.token
+// (FAIRGATE_ADMIN_TOKEN), compared in constant time; with no token configured they are off.
+import { createHash, timingSafeEqual } from 'node:crypto'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { FG_ERR_AUTH_DISABLED, FG_ERR_AUTH_FORBIDDEN, FG_ERR_AUTH_MISSING, FG_ERR_REQUEST_INVALID } from '../errors.js'
+import type { Gateway } from '../gateway.js'
+import { isObject } from './parse-common.js'
+
+// Hashing both sides first gives equal-length buffers, so the compare leaks neither the token
+// nor its length.
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest()
+
+export function checkAdmin (token: string, req: FastifyRequest): string {
+  if (token === '') throw FG_ERR_AUTH_DISABLED()
+  const h = req.headers.authorization
+  const m = typeof h === 'string' ? /^Bearer\s+(.+)$/i.exec(h.trim()) : null
+  if (m === null) throw FG_ERR_AUTH_MISSING()
+  if (!timingSafeEqual(digest(m[1]!), digest(token))) throw FG_ERR_AUTH_FORBIDDEN()
+  return `${req.ip}`
+}
+
+export function registerAdminRoutes (app: FastifyInstance, gw: Gateway): void {
+  const token = gw.config.admin.token
+  app.post<{ Params: { model: string } }>('/v1/variants/:model/active', async (req, reply) => {
+    const who = checkAdmin(token, req)
+    const body = req.body
+    if (!isObject(body) || typeof body.variant !== 'string') throw FG_ERR_REQUEST_INVALID('variant', 'is required (a variant name)')
+    const d = gw.policy!.manualSwitch(req.params.model, body.variant, who)
+    return reply.code(200).send({ decision: d })
+  })
+  app.post<{ Params: { model: string } }>('/v1/rollback/:model', async (req, reply) => {
+    const who = checkAdmin(token, req)
+    const d = gw.policy!.manualRollback(req.params.model, who)
+    return reply.code(200).send({ decision: d })
+  })
+  app.post('/v1/policies/reload', async (req) => {
+    checkAdmin(token, req)
+    return { reloaded: gw.policy!.reload() }
+  })
+}

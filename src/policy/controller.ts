@@ -1,0 +1,134 @@
+// Policies at run time: loads and reloads them, runs the engine, applies decisions (local ones
+// from the engine or an admin, remote ones followed from the decisions topic), keeps the audit
+// log, and answers the router's questions (preference order, default budget). Plain TypeScript:
+// the gateway and `fairgate monitor` both use it.
+import type { Clock } from '../clock.js'
+import type { Config } from '../config/index.js'
+import { FairgateError, FG_ERR_MODEL_UNKNOWN, FG_ERR_MODEL_VARIANT_UNKNOWN } from '../errors.js'
+import type { DecisionEvent } from '../events/index.js'
+import type { Logger } from '../models/index.js'
+import type { Monitor } from '../monitor/index.js'
+import type { ActiveVariants, RoutingPolicy } from '../routing/index.js'
+import type { GatewayMetrics } from '../telemetry/index.js'
+import { DecisionLog, type DecisionRecord } from './decision-log.js'
+import { PolicyEngine, type ModelPolicyStatus } from './engine.js'
+import { readPolicies, type ModelFacts } from './load.js'
+import type { Policy } from './schema.js'
+
+export interface ControllerOptions {
+  config: Config
+  log: Logger
+  clock: Clock
+  monitor: Monitor
+  active: ActiveVariants
+  metrics: GatewayMetrics
+  models: Map<string, ModelFacts>
+  canServe: (model: string, variant: string) => boolean
+  /** Publishes a local decision to the decisions topic (null without Kafka). */
+  publish: ((d: DecisionEvent) => void) | null
+}
+
+export class PolicyController implements RoutingPolicy {
+  readonly decisions = new DecisionLog()
+  readonly engine: PolicyEngine | null
+  private policies: Map<string, Policy>
+  readonly actor: string
+
+  constructor (private readonly opts: ControllerOptions) {
+    this.actor = `policy@${opts.config.replica}`
+    // Start-up refuses a bad policy outright (the error names the file and field).
+    this.policies = readPolicies(opts.config.policy.dir, opts.models)
+    this.engine = opts.config.policy.evaluate
+      ? new PolicyEngine({
+        monitor: opts.monitor,
+        active: opts.active,
+        clock: opts.clock,
+        log: opts.log,
+        decide: d => { this.apply(d, 'local') },
+        canServe: opts.canServe,
+        actor: this.actor,
+        lkgWindowMs: opts.config.monitor.window_ms
+      }, this.policies)
+      : null
+    // A policy's first variant is the one to serve at start (until a decision says otherwise).
+    for (const p of this.policies.values()) if (opts.canServe(p.model, p.variants[0]!)) opts.active.set(p.model, p.variants[0]!, 0)
+  }
+
+  start (): void { this.engine?.start() }
+  stop (): void { this.engine?.stop() }
+
+  policy (model: string): Policy | undefined { return this.policies.get(model) }
+  preference (model: string): readonly string[] | undefined { return this.policies.get(model)?.variants }
+  defaultBudget (model: string): number { return this.policies.get(model)?.latency.default_budget_ms ?? 0 }
+
+  /** Re-reads the policy files; a bad one is refused (thrown) and the last good ones stay. */
+  reload (): string[] {
+    let next: Map<string, Policy>
+    try {
+      next = readPolicies(this.opts.config.policy.dir, this.opts.models)
+    } catch (err) {
+      this.opts.log.error({ err: (err as Error).message }, 'policy reload refused; the last good policies stay in force')
+      throw err
+    }
+    this.policies = next
+    this.engine?.setPolicies(next)
+    this.opts.log.info({ models: [...next.keys()] }, 'policies reloaded')
+    return [...next.keys()]
+  }
+
+  /** Applies a decision: switches the active variant (not for alerts), counts, audits, publishes. */
+  apply (d: DecisionEvent, origin: 'local' | 'remote'): void {
+    const { active, metrics, clock } = this.opts
+    const state = active.get(d.model)
+    if (state === undefined) return
+    if (origin === 'remote') {
+      // Our own decisions come back from the topic; so do old ones on start. Only a newer
+      // decision moves us.
+      if (d.ts < state.changedAt || (d.actor === this.actor && d.ts === state.changedAt)) return
+    }
+    if (d.action !== 'alert') {
+      if (!this.opts.canServe(d.model, d.to)) {
+        this.opts.log.warn({ model: d.model, to: d.to }, 'decision names a variant this process cannot serve; ignored')
+        return
+      }
+      active.set(d.model, d.to, origin === 'remote' ? d.ts : clock.wallNow())
+      if (origin === 'local') d.ts = active.get(d.model)!.changedAt
+    }
+    metrics.policyActions.labels(d.model, d.rule, d.action).inc()
+    const record: DecisionRecord = { ...d, origin }
+    this.decisions.add(record)
+    this.opts.log.warn({ model: d.model, action: d.action, from: d.from, to: d.to, rule: d.rule, actor: d.actor, origin }, 'decision')
+    if (origin === 'local' && this.opts.publish !== null) this.opts.publish(d)
+  }
+
+  private requireModel (model: string): void {
+    if (this.opts.active.get(model) === undefined) throw FG_ERR_MODEL_UNKNOWN(model)
+  }
+
+  /** Admin: serve `variant` from now on. */
+  manualSwitch (model: string, variant: string, who: string): DecisionEvent {
+    this.requireModel(model)
+    const facts = this.opts.models.get(model)!
+    if (!facts.variants.includes(variant)) throw FG_ERR_MODEL_VARIANT_UNKNOWN(model, variant)
+    if (!this.opts.canServe(model, variant)) throw new FairgateError('FG_ERR_POLICY_VARIANT_NOT_READY', 409, `variant "${variant}" of model "${model}" is not ready`)
+    const from = this.opts.active.active(model)!
+    const d: DecisionEvent = { model, action: 'manual', from, to: variant, rule: 'admin', evidence: { requested_by: who }, ts: this.opts.clock.wallNow(), actor: `admin@${this.opts.config.replica}` }
+    this.apply(d, 'local')
+    return d
+  }
+
+  /** Admin: back to the last-known-good variant (or the next preferred one if that is active). */
+  manualRollback (model: string, who: string): DecisionEvent {
+    this.requireModel(model)
+    const st = this.opts.active.get(model)!
+    const prefs = this.policies.get(model)?.variants ?? this.opts.models.get(model)!.variants
+    const ok = (v: string): boolean => v !== st.active && this.opts.canServe(model, v)
+    const to = ok(st.lastKnownGood) ? st.lastKnownGood : prefs.find(ok)
+    if (to === undefined) throw new FairgateError('FG_ERR_POLICY_NO_TARGET', 409, `no other ready variant of "${model}" to roll back to`)
+    const d: DecisionEvent = { model, action: 'rollback', from: st.active, to, rule: 'admin', evidence: { requested_by: who, last_known_good: st.lastKnownGood }, ts: this.opts.clock.wallNow(), actor: `admin@${this.opts.config.replica}` }
+    this.apply(d, 'local')
+    return d
+  }
+
+  status (): ModelPolicyStatus[] { return this.engine?.status() ?? [] }
+}

@@ -1,0 +1,6 @@
+export { policySchema, FAIRNESS_METRICS, DRIFT_METRICS, type Policy, type PolicyAction, type FairnessRule, type DriftRule } from './schema.js'
+export { readPolicies, readPolicyFile, validatePolicy, FG_ERR_POLICY_INVALID, type ModelFacts } from './load.js'
+export { PolicyEngine, type ModelPolicyStatus, type RuleState, type EngineOptions } from './engine.js'
+export { evaluateFairness, evaluateDrift, evaluateLatency, comparisons, type RuleResult, type Outcome } from './evaluate.js'
+export { DecisionLog, type DecisionRecord } from './decision-log.js'
+export { PolicyController, type ControllerOptions } from './controller.js'

@@ -1,0 +1,69 @@
+// Reads and validates policies/*.yaml against the schema and the models they name. Used at
+// start (a bad policy stops start-up) and on reload (a bad policy is refused and the last good
+// one stays in force).
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { parse as parseYaml } from 'yaml'
+import { FairgateError } from '../errors.js'
+import { policySchema, type Policy } from './schema.js'
+
+export const FG_ERR_POLICY_INVALID = (file: string, path: string, why: string): FairgateError =>
+  new FairgateError('FG_ERR_POLICY_INVALID', 400, `invalid policy ${file} at "${path}": ${why}`)
+
+/** What a policy may refer to: the model's variants and group attributes. */
+export interface ModelFacts { variants: string[], attributes: string[] }
+
+export function validatePolicy (raw: unknown, file: string, models: Map<string, ModelFacts>): Policy {
+  const res = policySchema.safeParse(raw)
+  if (!res.success) {
+    const issue = res.error.issues[0]!
+    let path = issue.path.join('.')
+    let why = issue.message
+    if (issue.code === 'unrecognized_keys') { path = [...issue.path, issue.keys[0]].join('.'); why = 'unknown key' }
+    throw FG_ERR_POLICY_INVALID(file, path === '' ? '(root)' : path, why)
+  }
+  const p = res.data
+  const m = models.get(p.model)
+  if (m === undefined) throw FG_ERR_POLICY_INVALID(file, 'model', `unknown model "${p.model}"`)
+  p.variants.forEach((v, i) => { if (!m.variants.includes(v)) throw FG_ERR_POLICY_INVALID(file, `variants.${i}`, `"${v}" is not a variant of ${p.model} (${m.variants.join(', ')})`) })
+  if (new Set(p.variants).size !== p.variants.length) throw FG_ERR_POLICY_INVALID(file, 'variants', 'lists a variant twice')
+  const checkAction = (a: { type: string, to?: string }, at: string): void => {
+    if (a.type === 'switch' && !p.variants.includes(a.to!)) throw FG_ERR_POLICY_INVALID(file, `${at}.action.to`, `"${a.to}" is not one of the policy's variants`)
+  }
+  const names = new Set<string>()
+  const checkRule = (r: { name: string, attribute: string, action: { type: string, to?: string } }, at: string): void => {
+    if (names.has(r.name)) throw FG_ERR_POLICY_INVALID(file, `${at}.name`, `duplicate rule name "${r.name}"`)
+    names.add(r.name)
+    const base = r.attribute.split('×')
+    if (!base.every(a => m.attributes.includes(a))) throw FG_ERR_POLICY_INVALID(file, `${at}.attribute`, `"${r.attribute}" is not a group attribute of ${p.model} (${m.attributes.join(', ')})`)
+    checkAction(r.action, at)
+  }
+  p.fairness.forEach((r, i) => { checkRule(r, `fairness.${i}`) })
+  p.drift.forEach((r, i) => { checkRule(r, `drift.${i}`) })
+  if (p.latency.slo !== undefined) checkAction(p.latency.slo.action, 'latency.slo')
+  return p
+}
+
+export function readPolicyFile (file: string, models: Map<string, ModelFacts>): Policy {
+  let raw: unknown
+  try {
+    raw = parseYaml(readFileSync(file, 'utf8'))
+  } catch (err) {
+    throw FG_ERR_POLICY_INVALID(file, '(file)', (err as Error).message)
+  }
+  return validatePolicy(raw, file, models)
+}
+
+/** Every policies/*.yaml; throws on the first invalid one (nothing is half-applied). */
+export function readPolicies (dir: string, models: Map<string, ModelFacts>): Map<string, Policy> {
+  const out = new Map<string, Policy>()
+  const root = resolve(dir)
+  if (!existsSync(root)) return out
+  for (const f of readdirSync(root).filter(f => /\.ya?ml$/.test(f)).sort()) {
+    const file = join(root, f)
+    const p = readPolicyFile(file, models)
+    if (out.has(p.model)) throw FG_ERR_POLICY_INVALID(file, 'model', `a second policy for model "${p.model}"`)
+    out.set(p.model, p)
+  }
+  return out
+}
