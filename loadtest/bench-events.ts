@@ -3,7 +3,7 @@
 // the event stream), on the distilled variant: the cheapest model, where per-event overhead
 // shows most. Runs alternate off/on; medians and their ratio are printed.
 import { startBroker } from '../scripts/kafka-broker.mjs'
-import { closedLoop, evalRows, median, startGatewayProcess } from './lib/harness.js'
+import { closedLoop, evalRows, median, startGatewayProcess, threadCpuMs } from './lib/harness.js'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3)
@@ -16,6 +16,9 @@ const bodies = evalRows(2000).map(r => JSON.stringify({ model: 'income', feature
 
 const off: number[] = []
 const on: number[] = []
+// Gateway CPU per request (µs): its main thread, and its other threads (the Kafka worker).
+const cpuMain: Record<'off' | 'on', number[]> = { off: [], on: [] }
+const cpuOther: Record<'off' | 'on', number[]> = { off: [], on: [] }
 let sent = 0
 try {
   for (let r = 0; r < REPEATS; r++) {
@@ -23,14 +26,24 @@ try {
       const env: Record<string, string> = mode === 'on' ? { FAIRGATE_KAFKA_BROKERS: brokers, FAIRGATE_KAFKA_TOPIC_PREFIX: `bench${Date.now()}.` } : {}
       const gw = await startGatewayProcess(env)
       await closedLoop(gw.url, bodies, CONNECTIONS, 2) // warm-up
+      const cpu0 = threadCpuMs(gw.child.pid!)
       const res = await closedLoop(gw.url, bodies, CONNECTIONS, SECONDS)
+      const cpu1 = threadCpuMs(gw.child.pid!)
+      let cpuNote = ''
+      if (cpu0 !== null && cpu1 !== null && res.total > 0) {
+        const m = (cpu1.main - cpu0.main) * 1000 / res.total
+        const o = (cpu1.others - cpu0.others) * 1000 / res.total
+        cpuMain[mode].push(m)
+        cpuOther[mode].push(o)
+        cpuNote = `  cpu/req main ${m.toFixed(0)} µs, other threads ${o.toFixed(0)} µs`
+      }
       if (mode === 'on') {
         const m = await (await fetch(`${gw.url}/metrics`)).text()
         for (const line of m.split('\n')) if (/^fairgate_events_total\{.*predictions",outcome="sent"\}/.test(line)) sent += Number(line.split(' ')[1])
       }
       await gw.stop()
       ;(mode === 'on' ? on : off).push(res.rps)
-      console.log(`run ${r + 1} kafka ${mode.padEnd(3)}: ${res.rps.toFixed(0)} req/s  p50 ${res.p50} ms  p99 ${res.p99} ms  non2xx ${res.non2xx}`)
+      console.log(`run ${r + 1} kafka ${mode.padEnd(3)}: ${res.rps.toFixed(0)} req/s  p50 ${res.p50} ms  p99 ${res.p99} ms  non2xx ${res.non2xx}${cpuNote}`)
     }
   }
 } finally {
@@ -40,4 +53,7 @@ const ratio = median(on) / median(off)
 console.log(`\nvariant=distilled connections=${CONNECTIONS} ${SECONDS}s x ${REPEATS}`)
 console.log(`kafka off: ${median(off).toFixed(0)} req/s (median)`)
 console.log(`kafka on : ${median(on).toFixed(0)} req/s (median); ${sent} prediction events acked`)
+if (cpuMain.on.length > 0 && cpuMain.off.length > 0) {
+  console.log(`gateway main thread cpu/req: off ${median(cpuMain.off).toFixed(0)} µs, on ${median(cpuMain.on).toFixed(0)} µs (ratio off/on ${(median(cpuMain.off) / median(cpuMain.on)).toFixed(2)}); other threads: off ${median(cpuOther.off).toFixed(0)} µs, on ${median(cpuOther.on).toFixed(0)} µs`)
+}
 console.log(`ratio on/off: ${ratio.toFixed(2)} (goal >= 0.90)`)

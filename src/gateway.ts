@@ -108,8 +108,13 @@ export class Gateway {
     if (events !== null) {
       // Every replica follows the decisions topic; a new one starts on the current decision.
       const policy = this.policy
-      this.follower = await followDecisions({ config, log: this.log, onDecision: d => { policy.apply(d, 'remote') } })
-      await this.follower.caughtUp
+      try {
+        this.follower = await followDecisions({ config, log: this.log, onDecision: d => { policy.apply(d, 'remote') } })
+        await this.follower.caughtUp
+      } catch (err) {
+        // Serving matters more than following: start on the local default and say so.
+        this.log.error({ err: (err as Error).message }, 'cannot follow the decisions topic; this replica decides alone until restarted')
+      }
     }
     this.policy.start()
   }

@@ -1,7 +1,7 @@
 // Shared pieces of the load tests: run the built gateway as a child process (as in
 // production), drive it with autocannon, summarize.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import autocannon from 'autocannon'
 
@@ -49,7 +49,31 @@ export function evalRows (limit = Infinity): EvalRow[] {
   return readFileSync('models/income/eval.jsonl', 'utf8').trim().split('\n').slice(0, limit).map(l => JSON.parse(l) as EvalRow)
 }
 
-export interface LoadResult { rps: number, p50: number, p99: number, non2xx: number, errors: number }
+export interface LoadResult { rps: number, total: number, p50: number, p99: number, non2xx: number, errors: number }
+
+/**
+ * CPU time (ms, user + system) of a process on Linux, split into its main thread (tid = pid)
+ * and all other threads (libuv pool, V8 helpers, worker threads); null elsewhere. The main
+ * thread is what bounds the gateway's throughput, and unlike req/s it barely moves with what
+ * else the machine is doing.
+ */
+export function threadCpuMs (pid: number): { main: number, others: number } | null {
+  try {
+    const tick = 1000 / 100 // USER_HZ
+    let main = 0
+    let others = 0
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      const ms = (Number(f[11]) + Number(f[12])) * tick
+      if (Number(tid) === pid) main += ms
+      else others += ms
+    }
+    return { main, others }
+  } catch {
+    return null
+  }
+}
 
 /** Closed-loop load: `connections` clients, each sending the next body as soon as answered. */
 export async function closedLoop (url: string, bodies: string[], connections: number, seconds: number): Promise<LoadResult> {
@@ -62,7 +86,7 @@ export async function closedLoop (url: string, bodies: string[], connections: nu
     duration: seconds,
     requests: [{ setupRequest: (req) => ({ ...req, body: bodies[i++ % bodies.length] }) }]
   })
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors }
+  return { rps: r.requests.average, total: r.requests.total, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors }
 }
 
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!

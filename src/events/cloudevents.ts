@@ -9,13 +9,25 @@ export const CE_TYPES = {
 
 export type EventKind = keyof typeof CE_TYPES
 
+let lastMs = NaN
+let lastIso = ''
+
+/** new Date(ms).toISOString(), computed once per distinct millisecond. */
+export function isoTime (ms: number): string {
+  if (ms !== lastMs) {
+    lastMs = ms
+    lastIso = new Date(ms).toISOString()
+  }
+  return lastIso
+}
+
 export function ceHeaders (kind: EventKind, id: string, source: string, timeMs: number): Record<string, string> {
   return {
     ce_specversion: '1.0',
     ce_id: id,
     ce_type: CE_TYPES[kind],
     ce_source: source,
-    ce_time: new Date(timeMs).toISOString(),
+    ce_time: isoTime(timeMs),
     'content-type': 'application/json'
   }
 }

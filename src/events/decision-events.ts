@@ -32,8 +32,20 @@ export async function followDecisions (opts: { config: Config, log: Logger, onDe
   let high = new Map<number, bigint>()
   try {
     await admin.connect()
-    for (let i = 0; i < 50 && !(await admin.listTopics()).includes(topic); i++) await new Promise(resolve => setTimeout(resolve, 200))
-    high = new Map((await admin.fetchTopicOffsets(topic)).map(o => [o.partition, BigInt(o.high)]))
+    // The gateway's producer creates the topic in the background; it can be listed before its
+    // partitions have a leader, so retry until the offsets can be read.
+    for (let i = 0; ; i++) {
+      try {
+        if ((await admin.listTopics()).includes(topic)) {
+          high = new Map((await admin.fetchTopicOffsets(topic)).map(o => [o.partition, BigInt(o.high)]))
+          break
+        }
+      } catch (err) {
+        if (i >= 75) throw err
+      }
+      if (i >= 75) throw new Error(`topic ${topic} did not appear`)
+      await new Promise(resolve => setTimeout(resolve, 200))
+    }
   } finally {
     await admin.disconnect().catch(() => {})
   }

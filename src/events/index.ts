@@ -1,15 +1,16 @@
 // The events subsystem's only public face. createEventStream checks its options, then returns
-// the gateway's Kafka sink, or nothing in the embedded default (no brokers configured).
+// the gateway's Kafka sink, or nothing in the embedded default (no brokers configured). The
+// kafkajs client itself runs in a worker thread (kafka-worker.ts) behind the publisher.
 import type { Clock } from '../clock.js'
 import type { Config } from '../config/index.js'
 import type { Logger } from '../models/index.js'
 import type { GatewayMetrics } from '../telemetry/index.js'
 import { KafkaPublisher, TOPIC_DECISIONS, TOPIC_FEEDBACK, TOPIC_PREDICTIONS } from './kafka-publisher.js'
-import { feedbackMessage, KafkaPredictionSink, predictionSerializer } from './prediction-events.js'
+import { feedbackMessage, KafkaPredictionSink } from './prediction-events.js'
 import type { FeedbackEvent } from './schema.js'
 
 export { noopSink, type PredictionSink } from './sink.js'
-export { CE_TYPES, ceHeaders } from './cloudevents.js'
+export { CE_TYPES, ceHeaders, isoTime } from './cloudevents.js'
 export type { PredictionEvent, FeedbackEvent, DecisionEvent } from './schema.js'
 export type { OutboundMessage } from './event-ring.js'
 export { KafkaPublisher, TOPIC_PREDICTIONS, TOPIC_FEEDBACK, TOPIC_DECISIONS }
@@ -23,7 +24,7 @@ export interface EventStream {
 export function createEventStream (opts: { config: Config, log: Logger, metrics: GatewayMetrics, clock: Clock }): EventStream | null {
   const { config } = opts
   if (config.kafka.brokers.length === 0) return null
-  const publisher = new KafkaPublisher({ ...opts, serialize: predictionSerializer(config) })
+  const publisher = new KafkaPublisher(opts)
   publisher.start()
   return {
     publisher,

@@ -5,61 +5,61 @@
 // idempotent batch that lands once the broker is back, which is what keeps an outage free of
 // duplicates. A send that exceeds events.send_timeout_ms marks the stream stalled (logged,
 // visible in fairgate_event_buffer); only a send that fails outright is retried with backoff.
-import { Kafka, logLevel, Partitioners, type Admin, type LogEntry, type Producer, type TopicMessages } from 'kafkajs'
+//
+// This state machine, the ring and every metric stay on the main thread; kafkajs itself (record
+// encoding, partitioning, sockets) and the JSON of prediction events run in a worker thread
+// (kafka-worker.ts) that this class drives through KafkaTransport: one postMessage per batch of
+// compact columns (wire.ts). A worker that dies is logged, its pending send counts as failed,
+// and a fresh worker reconnects and re-sends the same batch.
 import type { InferJob } from '../batching/index.js'
 import type { Clock } from '../clock.js'
 import type { Config } from '../config/index.js'
-import type { Logger } from '../models/index.js'
+import type { Logger, VariantRuntime } from '../models/index.js'
 import type { GatewayMetrics } from '../telemetry/index.js'
 import { EventRing, type OutboundMessage } from './event-ring.js'
+import { KafkaTransport } from './kafka-transport.js'
+import { N_BATCH, N_DECISION, N_FEATURES, N_GROUPS, N_LANE, N_LATENCY, N_QUEUE, N_SCORE, N_TS, NUMS, type LaneDef, type WireBatch } from './wire.js'
 
 export const TOPIC_PREDICTIONS = 0
 export const TOPIC_FEEDBACK = 1
 export const TOPIC_DECISIONS = 2
-
-export type SerializePrediction = (job: InferJob, row: number) => OutboundMessage
 
 export interface PublisherOptions {
   config: Config
   log: Logger
   metrics: GatewayMetrics
   clock: Clock
-  serialize: SerializePrediction
 }
 
-/** kafkajs log lines go to our logger, at most one identical line per 10 s (outages are loud). */
-function kafkaLogCreator (log: Logger): () => (entry: LogEntry) => void {
-  const last = new Map<string, number>()
-  return () => ({ level, log: entry }) => {
-    if (level > logLevel.WARN) return
-    const key = `${entry.message}`
-    const now = Date.now()
-    if ((last.get(key) ?? 0) > now - 10_000) return
-    last.set(key, now)
-    if (last.size > 1000) last.clear()
-    log.warn({ kafka: entry.message, broker: (entry as { broker?: string }).broker }, 'kafka client')
-  }
-}
+interface Outcomes { buffered: { inc: (n?: number) => void }, sent: { inc: (n?: number) => void }, dropped: { inc: (n?: number) => void }, failed: { inc: (n?: number) => void } }
 
 export class KafkaPublisher {
   readonly topics: string[]
   private readonly ring: EventRing
-  private readonly kafka: Kafka
-  private readonly producer: Producer
-  private readonly admin: Admin
+  /** kafkajs runs in a worker thread (kafka-worker.ts); this is the RPC to it. */
+  readonly transport: KafkaTransport
   private readonly cfg: Config['events']
   private readonly kcfg: Config['kafka']
   private readonly log: Logger
   private readonly clock: Clock
-  private readonly serialize: SerializePrediction
-  private readonly counters: Array<{ buffered: { inc: (n?: number) => void }, sent: { inc: (n?: number) => void }, dropped: { inc: (n?: number) => void }, failed: { inc: (n?: number) => void } }>
+  private readonly counters: Outcomes[]
   /** Events per topic in the ring plus in flight, for fairgate_event_buffer. */
   private readonly pending: Int32Array
+  /**
+   * Buffered events not yet added to their counter: prom-client's labelled inc() hashes its
+   * labels on every call, so buffered counts are added once per burst (a microtask after the
+   * enqueues of one completed inference batch) and before every scrape.
+   */
+  private readonly bufferedUncounted: Int32Array
+  private bufferedFlushQueued = false
+  private readonly flushBuffered: () => void
   private connected = false
   private connecting = false
+  /** Interned (model, variant) lanes of prediction events; the worker gets the same table. */
+  private readonly lanes: LaneDef[] = []
+  private readonly laneOf = new Map<VariantRuntime, number>()
   /** The batch taken out of the ring: sending, or waiting to be re-sent after a failure. */
-  private readonly batchTopics: Uint8Array
-  private readonly batchMsgs: OutboundMessage[] = []
+  private batch: WireBatch | null = null
   private inflight = 0
   private sending = false
   private inflightSince = 0
@@ -74,6 +74,9 @@ export class KafkaPublisher {
   private readonly onLinger: () => void
   private readonly onSent: () => void
   private readonly onFailed: (err: unknown) => void
+  /** Reused scratch columns of the batch being encoded. */
+  private groupsScratch = new Int16Array(1024)
+  private featuresScratch: Float32Array | null = null
 
   constructor (opts: PublisherOptions) {
     const { config, log, metrics } = opts
@@ -81,37 +84,39 @@ export class KafkaPublisher {
     this.kcfg = config.kafka
     this.log = log
     this.clock = opts.clock
-    this.serialize = opts.serialize
     const p = config.kafka.topic_prefix
     this.topics = [`${p}predictions`, `${p}feedback`, `${p}decisions`]
     this.ring = new EventRing(this.cfg.buffer_size)
     this.pending = new Int32Array(this.topics.length)
-    this.batchTopics = new Uint8Array(this.cfg.batch_size)
+    this.bufferedUncounted = new Int32Array(this.topics.length)
     this.counters = this.topics.map(topic => ({
       buffered: metrics.events.labels(topic, 'buffered'),
       sent: metrics.events.labels(topic, 'sent'),
       dropped: metrics.events.labels(topic, 'dropped'),
       failed: metrics.events.labels(topic, 'failed')
     }))
+    this.flushBuffered = () => {
+      this.bufferedFlushQueued = false
+      for (let t = 0; t < this.topics.length; t++) {
+        const n = this.bufferedUncounted[t] as number
+        if (n > 0) { this.bufferedUncounted[t] = 0; this.counters[t]!.buffered.inc(n) }
+      }
+    }
     metrics.onCollect(() => {
+      this.flushBuffered()
       for (let t = 0; t < this.topics.length; t++) metrics.eventBuffer.labels(this.topics[t] as string).set(this.pending[t] as number)
     })
-    this.kafka = new Kafka({
+    this.transport = new KafkaTransport({
       clientId: config.kafka.client_id,
       brokers: config.kafka.brokers,
-      logLevel: logLevel.WARN,
-      logCreator: kafkaLogCreator(log),
-      retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 8 }
-    })
-    this.producer = this.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      // Unbounded retries (kafkajs forces them for idempotence), but quick to notice recovery.
-      retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: Number.MAX_SAFE_INTEGER }
-    })
-    this.admin = this.kafka.admin()
+      topics: this.topics,
+      partitions: config.kafka.partitions,
+      replicationFactor: config.kafka.replication_factor,
+      decisionsTopic: TOPIC_DECISIONS,
+      replica: config.replica,
+      includeGroups: config.events.include_groups,
+      includeFeatures: config.events.include_features
+    }, this.lanes, log, () => { this.crashed() })
     this.onLinger = () => { this.lingerTimer = null; this.pump(true) }
     this.onSent = () => { this.sent() }
     this.onFailed = (err) => { this.failed(err) }
@@ -130,9 +135,7 @@ export class KafkaPublisher {
     if (this.connecting || this.connected || this.finished) return
     this.connecting = true
     try {
-      await this.admin.connect()
-      await this.ensureTopics()
-      await this.producer.connect()
+      await this.transport.connect()
       this.connected = true
       this.backoffMs = 0
       this.log.info({ brokers: this.kcfg.brokers.length, topics: this.topics }, 'kafka connected')
@@ -145,27 +148,13 @@ export class KafkaPublisher {
     }
   }
 
-  private async ensureTopics (): Promise<void> {
-    const existing = new Set(await this.admin.listTopics())
-    const missing = this.topics.filter(t => !existing.has(t))
-    if (missing.length === 0) return
-    await this.admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map(topic => ({
-        topic,
-        numPartitions: this.kcfg.partitions,
-        replicationFactor: this.kcfg.replication_factor,
-        // The decisions topic is a compacted log keyed by model: its latest record per model is
-        // the active variant, kept forever; events age out with the broker's retention.
-        configEntries: topic === this.topics[TOPIC_DECISIONS] ? [{ name: 'cleanup.policy', value: 'compact' }] : []
-      }))
-    }).catch((err: Error & { type?: string }) => {
-      // Another replica created them first.
-      if (err.type !== 'TOPIC_ALREADY_EXISTS' && !/already exists/i.test(err.message)) throw err
-    })
+  /** The worker died: reconnect through a new one; a pending send fails and is re-sent. */
+  private crashed (): void {
+    this.connected = false
+    if (!this.sending) this.backoff()
   }
 
-  /** Buffers one prediction row; serialized only when sent. */
+  /** Buffers one prediction row; encoded only when sent. */
   enqueuePrediction (job: InferJob, row: number): void { this.push(TOPIC_PREDICTIONS, job, row, null) }
 
   enqueue (topic: number, msg: OutboundMessage): void { this.push(topic, null, 0, msg) }
@@ -176,7 +165,11 @@ export class KafkaPublisher {
       return
     }
     const evicted = this.ring.push(topic, job, row, msg)
-    this.counters[topic]!.buffered.inc()
+    this.bufferedUncounted[topic]!++
+    if (!this.bufferedFlushQueued) {
+      this.bufferedFlushQueued = true
+      queueMicrotask(this.flushBuffered)
+    }
     this.pending[topic]!++
     if (evicted >= 0) {
       this.counters[evicted]!.dropped.inc()
@@ -199,35 +192,115 @@ export class KafkaPublisher {
     this.send()
   }
 
-  /** Moves the oldest events out of the ring, serializing predictions now. */
-  private takeBatch (): void {
-    const n = Math.min(this.ring.size, this.cfg.batch_size)
-    for (let k = 0; k < n; k++) {
-      const i = this.ring.at(k)
-      this.batchTopics[k] = this.ring.topic[i] as number
-      this.batchMsgs[k] = this.ring.msgs[i] ?? this.serialize(this.ring.jobs[i] as InferJob, this.ring.rows[i] as number)
+  private lane (job: InferJob): number {
+    const v = job.variant as VariantRuntime
+    let i = this.laneOf.get(v)
+    if (i === undefined) {
+      i = this.lanes.length
+      const g = job.model.groups
+      this.lanes.push({ index: i, model: job.model.name, variant: v.name, attributes: [...g.attributes], values: g.values.map(vs => [...vs]), width: job.model.width })
+      this.laneOf.set(v, i)
     }
-    this.ring.drop(n)
-    this.inflight = n
+    return i
   }
 
-  /** Sends the current batch; a retry sends the same bytes (same ce_id) in the same order. */
+  /** Moves the oldest events out of the ring into compact columns (the worker writes the JSON). */
+  private takeBatch (): void {
+    const ring = this.ring
+    const n = Math.min(ring.size, this.cfg.batch_size)
+    const topics = new Uint8Array(n)
+    const ids = new Array<string>(n)
+    const reqIds = new Array<string>(n)
+    const nums = new Float64Array(n * NUMS)
+    let msgs: Array<OutboundMessage | null> | null = null
+    let groups = this.groupsScratch
+    let g = 0
+    let features = this.featuresScratch
+    let f = 0
+    const withFeatures = this.cfg.include_features
+    let lastJob: InferJob | null = null
+    let lane = 0
+    let thr = 0
+    for (let k = 0; k < n; k++) {
+      const i = ring.at(k)
+      topics[k] = ring.topic[i] as number
+      const msg = ring.msgs[i]
+      if (msg !== null && msg !== undefined) {
+        msgs ??= new Array<OutboundMessage | null>(n).fill(null)
+        msgs[k] = msg
+        ids[k] = ''
+        reqIds[k] = ''
+        continue
+      }
+      const job = ring.jobs[i] as InferJob
+      const row = ring.rows[i] as number
+      if (job !== lastJob) {
+        lastJob = job
+        lane = this.lane(job)
+        thr = job.model.manifest.threshold
+      }
+      const o = k * NUMS
+      const score = job.scores[row] as number
+      ids[k] = job.ids[row] as string
+      reqIds[k] = job.requestId
+      nums[o + N_LANE] = lane
+      nums[o + N_TS] = job.completedAtWall
+      nums[o + N_SCORE] = score
+      nums[o + N_DECISION] = score >= thr ? 1 : 0
+      nums[o + N_LATENCY] = job.finishedAt - job.receivedAt
+      nums[o + N_QUEUE] = job.queueMs
+      nums[o + N_BATCH] = job.batchSize
+      const attrs = job.model.groups.size
+      if (g + attrs > groups.length) {
+        const bigger = new Int16Array(Math.max(groups.length * 2, g + attrs))
+        bigger.set(groups.subarray(0, g))
+        groups = this.groupsScratch = bigger
+      }
+      nums[o + N_GROUPS] = g
+      const from = job.groupsPerRow ? row * attrs : 0
+      for (let a = 0; a < attrs; a++) groups[g + a] = job.groupIds[from + a] as number
+      g += attrs
+      if (withFeatures) {
+        const w = job.model.width
+        if (features === null || f + w > features.length) {
+          const bigger = new Float32Array(Math.max(features === null ? 0 : features.length * 2, f + w, 1024))
+          if (features !== null) bigger.set(features.subarray(0, f))
+          features = this.featuresScratch = bigger
+        }
+        nums[o + N_FEATURES] = f
+        features.set(job.input.subarray(row * w, (row + 1) * w), f)
+        f += w
+      }
+    }
+    ring.drop(n)
+    this.inflight = n
+    // Exact-size copies: postMessage clones a typed array's whole buffer, not just the view.
+    this.batch = { n, topics, ids, reqIds, nums, groups: groups.slice(0, g), features: features === null ? null : features.slice(0, f), msgs, newLanes: null }
+  }
+
+  /** Sends the current batch; a retry sends the same events (same bytes, same ce_id) in the same order. */
   private send (): void {
-    const byTopic: TopicMessages[] = this.topics.map(topic => ({ topic, messages: [] }))
-    for (let k = 0; k < this.inflight; k++) byTopic[this.batchTopics[k] as number]!.messages.push(this.batchMsgs[k] as OutboundMessage)
     this.sending = true
     this.inflightSince = this.clock.now()
-    this.producer.sendBatch({ topicMessages: byTopic.filter(tm => tm.messages.length > 0), acks: -1 }).then(this.onSent, this.onFailed)
+    this.transport.send(this.batch as WireBatch).then(this.onSent, this.onFailed)
+  }
+
+  /** Adds n to one outcome counter of every topic in the in-flight batch. */
+  private countBatch (outcome: keyof Outcomes, settle: boolean): void {
+    const b = this.batch as WireBatch
+    const perTopic = [0, 0, 0]
+    for (let k = 0; k < b.n; k++) perTopic[b.topics[k] as number]!++
+    for (let t = 0; t < perTopic.length; t++) {
+      const c = perTopic[t] as number
+      if (c === 0) continue
+      this.counters[t]![outcome].inc(c)
+      if (settle) this.pending[t]! -= c
+    }
   }
 
   private sent (): void {
-    const n = this.inflight
-    for (let k = 0; k < n; k++) {
-      const t = this.batchTopics[k] as number
-      this.counters[t]!.sent.inc()
-      this.pending[t]!--
-    }
-    this.batchMsgs.length = 0
+    this.countBatch('sent', true)
+    this.batch = null
     this.inflight = 0
     this.sending = false
     this.backoffMs = 0
@@ -241,7 +314,7 @@ export class KafkaPublisher {
 
   private failed (err: unknown): void {
     const n = this.inflight
-    for (let k = 0; k < n; k++) this.counters[this.batchTopics[k] as number]!.failed.inc()
+    this.countBatch('failed', false)
     this.sending = false
     this.backoff()
     this.log.warn({ err: (err as Error).message, events: n, retry_in_ms: this.backoffMs }, 'kafka send failed; will retry the same events')
@@ -284,22 +357,20 @@ export class KafkaPublisher {
     })
   }
 
-  /** Flushes (bounded), counts what is left as dropped, disconnects. */
+  /** Flushes (bounded), counts what is left as dropped, disconnects and ends the worker. */
   async close (timeoutMs: number): Promise<void> {
     this.closed = true
     await this.flush(timeoutMs)
     this.finished = true
     clearInterval(this.tick)
     if (this.lingerTimer !== null) this.clock.clearTimer(this.lingerTimer)
+    this.flushBuffered()
     const left = this.backlog
     if (left > 0) {
       for (let k = 0; k < this.ring.size; k++) this.counters[this.ring.topic[this.ring.at(k)] as number]!.dropped.inc()
-      for (let k = 0; k < this.inflight; k++) this.counters[this.batchTopics[k] as number]!.dropped.inc()
+      if (this.batch !== null) this.countBatch('dropped', false)
       this.log.error({ events: left, timeout_ms: timeoutMs }, 'kafka unreachable at shutdown; buffered events are lost')
     }
-    await Promise.race([
-      Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]),
-      new Promise(resolve => setTimeout(resolve, 2_000))
-    ])
+    await this.transport.close(2_000)
   }
 }

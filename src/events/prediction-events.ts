@@ -1,5 +1,8 @@
 // Answered predictions → one Kafka event per row (DESIGN.md's fairgate.predictions schema).
-// Rows are buffered as (job, row) and serialized when sent, off the request path.
+// Rows are buffered as (job, row) and serialized when sent, off the request path: the
+// publisher passes them to the Kafka worker as compact columns and the worker's
+// PredictionEncoder (wire.ts) writes the JSON. predictionSerializer is the plain reference
+// implementation of that event, which a test holds the encoder byte-for-byte equal to.
 import type { InferJob } from '../batching/index.js'
 import type { Config } from '../config/index.js'
 import { ceHeaders } from './cloudevents.js'

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { dirname, join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { validateConfig, type ConfigInput } from '../../src/config/index.js'
+import type { Clock } from '../../src/clock.js'
 import { Gateway } from '../../src/gateway.js'
 import { buildServer } from '../../src/http/index.js'
 
@@ -15,9 +16,9 @@ export const silentLog = { info () {}, warn () {}, error () {} }
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] }
 
-export async function startGateway (overrides: DeepPartial<ConfigInput> = {}): Promise<{ gw: Gateway, app: FastifyInstance }> {
-  const config = validateConfig({ ...overrides, models: { dir: MODELS_DIR, warmup_runs: 1, ...overrides.models } })
-  const gw = new Gateway(config, { log: silentLog })
+export async function startGateway (overrides: DeepPartial<ConfigInput> = {}, opts: { clock?: Clock } = {}): Promise<{ gw: Gateway, app: FastifyInstance }> {
+  const config = validateConfig({ ...overrides, models: { dir: MODELS_DIR, warmup_runs: 1, ...overrides.models }, policy: { dir: join(ROOT, 'policies'), ...overrides.policy } })
+  const gw = new Gateway(config, { log: silentLog, ...(opts.clock !== undefined ? { clock: opts.clock } : {}) })
   await gw.start()
   const app = buildServer(gw)
   app.addHook('onClose', async () => { await gw.close() })

@@ -1,0 +1,155 @@
+// What crosses from the gateway's main thread to the Kafka worker (kafka-worker.ts): one
+// WireBatch per producer send, never one message per event. Prediction rows travel as compact
+// columns (a few numbers, the id and request id strings, interned group ids) and become JSON,
+// CloudEvents headers and Kafka records in the worker; that is cheaper on the main thread than
+// building and cloning the JSON strings there. Serialization is deterministic, so a batch that
+// is posted again (a retry, or a fresh worker after a crash) produces the same bytes.
+import { CE_TYPES } from './cloudevents.js'
+import type { OutboundMessage } from './event-ring.js'
+
+/** One (model, variant) as the worker needs it to write prediction events. Interned on main. */
+export interface LaneDef {
+  /** Position in the lane table (N_LANE refers to it). */
+  index: number
+  model: string
+  variant: string
+  /** Group attributes and their values (group ids index these). */
+  attributes: string[]
+  values: string[][]
+  width: number
+}
+
+/** Numbers per event in WireBatch.nums. */
+export const NUMS = 9
+export const N_LANE = 0
+export const N_TS = 1
+export const N_SCORE = 2
+export const N_DECISION = 3
+export const N_LATENCY = 4
+export const N_QUEUE = 5
+export const N_BATCH = 6
+/** Offset of the row's group ids in groups, and of its features in features. */
+export const N_GROUPS = 7
+export const N_FEATURES = 8
+
+export interface WireBatch {
+  /** Events in this batch, oldest first. */
+  n: number
+  /** Topic index per event. */
+  topics: Uint8Array
+  /** Prediction id and request id per event ('' where msgs holds a prebuilt message). */
+  ids: string[]
+  reqIds: string[]
+  /** NUMS numbers per event (see N_*). */
+  nums: Float64Array
+  /** Group ids of every prediction row, lane.attributes.length each. */
+  groups: Int16Array
+  /** Encoded features (events.include_features), lane.width per prediction row; else null. */
+  features: Float32Array | null
+  /** Prebuilt messages (feedback, decisions) by event index; null when there are none. */
+  msgs: Array<OutboundMessage | null> | null
+  /** Lanes this worker has not seen yet (set by the transport at each post). */
+  newLanes: LaneDef[] | null
+}
+
+/** Options the worker needs; plain data (it is cloned into workerData). */
+export interface WorkerInit {
+  clientId: string
+  brokers: string[]
+  topics: string[]
+  partitions: number
+  replicationFactor: number
+  /** Index of the compacted decisions topic. */
+  decisionsTopic: number
+  replica: string
+  includeGroups: boolean
+  includeFeatures: boolean
+}
+
+export type ToWorker =
+  | { t: 'connect', id: number }
+  | { t: 'send', id: number, batch: WireBatch }
+  | { t: 'disconnect', id: number }
+
+export type FromWorker =
+  | { t: 'done', id: number }
+  | { t: 'error', id: number, message: string }
+  | { t: 'log', level: 'info' | 'warn' | 'error', obj: Record<string, unknown>, msg: string }
+
+/** A number as JSON.stringify writes it. */
+function num (x: number): string { return Number.isFinite(x) ? String(x) : 'null' }
+
+/**
+ * Turns WireBatch rows into Kafka messages, byte for byte what predictionSerializer
+ * (prediction-events.ts) writes: same keys in the same order, same headers. A test holds the
+ * two equal.
+ */
+export class PredictionEncoder {
+  private readonly lanes: Array<{ prefix: string, width: number, attrs: number, pairs: string[][] }> = []
+  private readonly source: string
+  private readonly replicaTail: string
+  private readonly type = CE_TYPES.prediction
+  private lastMs = NaN
+  private lastIso = ''
+
+  constructor (private readonly init: Pick<WorkerInit, 'replica' | 'includeGroups' | 'includeFeatures'>) {
+    this.source = `fairgate/${init.replica}`
+    this.replicaTail = `,"replica":${JSON.stringify(init.replica)}`
+  }
+
+  addLanes (defs: LaneDef[]): void {
+    for (const d of defs) {
+      this.lanes[d.index] = {
+        prefix: `,"model":${JSON.stringify(d.model)},"variant":${JSON.stringify(d.variant)},"score":`,
+        width: d.width,
+        attrs: d.attributes.length,
+        // "attr":"value" for every attribute and value, written once.
+        pairs: d.attributes.map((a, i) => (d.values[i] as string[]).map(v => `${JSON.stringify(a)}:${JSON.stringify(v)}`))
+      }
+    }
+  }
+
+  /** ISO time of one millisecond, computed once per distinct millisecond. */
+  isoTime (ms: number): string {
+    if (ms !== this.lastMs) {
+      this.lastMs = ms
+      this.lastIso = new Date(ms).toISOString()
+    }
+    return this.lastIso
+  }
+
+  /** The Kafka message of prediction event k of the batch. */
+  message (b: WireBatch, k: number): OutboundMessage {
+    const o = k * NUMS
+    const nums = b.nums
+    const lane = this.lanes[nums[o + N_LANE] as number]!
+    const id = b.ids[k] as string
+    const ts = nums[o + N_TS] as number
+    let value = `{"id":${JSON.stringify(id)},"request_id":${JSON.stringify(b.reqIds[k])},"ts":${num(ts)}${lane.prefix}${num(nums[o + N_SCORE] as number)},"decision":${nums[o + N_DECISION] as number},"latency_ms":${num(Math.round((nums[o + N_LATENCY] as number) * 1000) / 1000)},"queue_ms":${num(Math.round((nums[o + N_QUEUE] as number) * 1000) / 1000)},"batch_size":${num(nums[o + N_BATCH] as number)}${this.replicaTail}`
+    const g = nums[o + N_GROUPS] as number
+    if (this.init.includeGroups) {
+      value += ',"groups":{'
+      let first = true
+      for (let a = 0; a < lane.attrs; a++) {
+        const v = b.groups[g + a] as number
+        if (v < 0) continue
+        if (!first) value += ','
+        value += (lane.pairs[a] as string[])[v] as string
+        first = false
+      }
+      value += '}'
+    }
+    if (this.init.includeFeatures && b.features !== null) {
+      const at = nums[o + N_FEATURES] as number
+      value += `,"features":${JSON.stringify(Array.from(b.features.subarray(at, at + lane.width)))}`
+    }
+    value += '}'
+    const tsStr = String(ts)
+    return {
+      key: id,
+      value,
+      headers: { ce_specversion: '1.0', ce_id: id, ce_type: this.type, ce_source: this.source, ce_time: this.isoTime(ts), 'content-type': 'application/json' },
+      timestamp: tsStr
+    }
+  }
+}
