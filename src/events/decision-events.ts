@@ -58,7 +58,15 @@ export async function followDecisions (opts: { config: Config, log: Logger, onDe
     done()
   }, opts.timeoutMs ?? 15_000)
   timer.unref()
-  const consumer: Consumer = kafka.consumer({ groupId: `fairgate-decisions-${config.replica}-${randomBytes(4).toString('hex')}`, maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 1_000 })
+  let stopped = false
+  const consumer: Consumer = kafka.consumer({
+    groupId: `fairgate-decisions-${config.replica}-${randomBytes(4).toString('hex')}`,
+    maxWaitTimeInMs: 100,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1_000,
+    // Keep following through broker outages, but not after stop().
+    retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 10, restartOnFailure: async () => !stopped }
+  })
   await consumer.connect()
   await consumer.subscribe({ topic, fromBeginning: true })
   await consumer.run({
@@ -76,5 +84,13 @@ export async function followDecisions (opts: { config: Config, log: Logger, onDe
       }
     }
   })
-  return { caughtUp, stop: async () => { clearTimeout(timer); await consumer.disconnect() } }
+  return {
+    caughtUp,
+    // Bounded: with the broker gone, disconnect can wait on retries that never end.
+    stop: async () => {
+      stopped = true
+      clearTimeout(timer)
+      await Promise.race([consumer.disconnect().catch(() => {}), new Promise(resolve => setTimeout(resolve, 3_000).unref())])
+    }
+  }
 }
