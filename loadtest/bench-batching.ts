@@ -10,7 +10,7 @@ import { ModelRegistry } from '../src/models/index.js'
 const ROWS = Number(process.env.BENCH_ROWS ?? 20_000)
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3)
 const CONCURRENCY = 64
-const log = { info () {}, warn () {}, error () {} }
+const log = { info () {}, warn () {}, error (o: unknown) { console.error(o) } }
 
 const cfg = validateConfig({ models: { dir: 'models' } })
 const reg = new ModelRegistry(cfg.models, 64, log)

@@ -5,22 +5,8 @@
 // is logged and reported through onCrash, and the next connect() starts a fresh worker.
 import { Worker } from 'node:worker_threads'
 import type { Logger } from '../models/index.js'
+import { workerEntry } from '../worker-url.js'
 import type { FromWorker, LaneDef, ToWorker, WireBatch, WorkerInit } from './wire.js'
-
-/**
- * Where the worker's code is. Built (dist/, `npm start`), this module is kafka-transport.js
- * and the worker its sibling kafka-worker.js. Under the tests, tap runs the .ts sources
- * through ts-node's ESM loader, registered by flags in process.execArgv / NODE_OPTIONS; a
- * Worker inherits both by default (execArgv defaults to process.execArgv, env to
- * process.env), so the same loader is registered in the worker and the .ts sibling loads the
- * way this file did. The extension of this very module says which case we are in, so there is
- * no guessing from paths, and no stale dist/ file can be picked up by the tests. (tsx, which
- * registers itself the same way, works too.)
- */
-export function workerUrl (): URL {
-  const self = import.meta.url
-  return new URL(/\.[cm]?ts$/.test(self) ? './kafka-worker.ts' : './kafka-worker.js', self)
-}
 
 interface Call { resolve: () => void, reject: (err: Error) => void }
 
@@ -45,7 +31,8 @@ export class KafkaTransport {
   /** The running worker, started on demand. */
   private get live (): Worker {
     if (this.worker !== null) return this.worker
-    const w = new Worker(workerUrl(), { workerData: this.init, name: 'fairgate-kafka' })
+    const entry = workerEntry(import.meta.url, 'kafka-worker')
+    const w = new Worker(entry.url, { workerData: { ...this.init, ...entry.workerData }, name: 'fairgate-kafka' })
     // The HTTP server and the publisher's own timers decide the process's lifetime, not this.
     w.unref()
     w.on('message', (m: FromWorker) => { this.onMessage(m) })

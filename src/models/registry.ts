@@ -9,6 +9,7 @@ import { FG_ERR_MODEL_CHECKSUM, FG_ERR_MODEL_INFERENCE, FG_ERR_MODEL_UNKNOWN, FG
 import { FeatureEncoder } from './encoder.js'
 import { GroupIndex } from './groups.js'
 import { readManifest, type Manifest, type VariantSpec } from './manifest.js'
+import { InferencePool } from './inference-pool.js'
 import { openSession, ort, type Logger, type Provider } from './session.js'
 
 export type VariantState = 'loading' | 'ready' | 'failed'
@@ -18,7 +19,9 @@ export class VariantRuntime {
   error: string | null = null
   provider: Provider = 'cpu'
   session: ort.InferenceSession | null = null
-  private readonly dims: number[] = [0, 0]
+  /** Set when inference runs on the pool's threads instead of this one. */
+  pool: InferencePool | null = null
+  readonly key: string
 
   constructor (
     readonly model: ModelRuntime,
@@ -26,16 +29,17 @@ export class VariantRuntime {
     readonly spec: VariantSpec,
     readonly file: string
   ) {
-    this.dims[1] = model.manifest.input.width
+    this.key = `${model.name}/${spec.name}`
   }
 
   get name (): string { return this.spec.name }
 
   /** Runs rows × width packed floats; resolves to one probability per row. */
   async run (input: Float32Array, rows: number): Promise<Float32Array> {
+    const width = this.model.manifest.input.width
+    if (this.pool !== null) return await this.pool.run(this.key, input, rows, width)
     const session = this.session
     if (session === null) throw FG_ERR_MODEL_INFERENCE(this.model.name, this.name, 'session is not loaded')
-    const width = this.model.manifest.input.width
     const tensor = new ort.Tensor('float32', rows * width === input.length ? input : input.subarray(0, rows * width), [rows, width])
     const out = await session.run({ [this.model.manifest.input.name]: tensor })
     const t = out[this.model.manifest.output.name]
@@ -79,6 +83,7 @@ export function sha256File (file: string): string {
 export class ModelRegistry {
   readonly models: ModelRuntime[] = []
   private readonly byName = new Map<string, ModelRuntime>()
+  private pool: InferencePool | null = null
 
   constructor (private readonly cfg: Config['models'], private readonly maxBatch: number, private readonly log: Logger) {}
 
@@ -108,6 +113,7 @@ export class ModelRegistry {
 
   /** Opens, verifies and warms every variant; never throws for one variant's failure. */
   async load (): Promise<void> {
+    if (this.cfg.inference_threads > 0 && this.pool === null) this.pool = new InferencePool(this.cfg.inference_threads, this.cfg, this.log)
     const all: Array<Promise<void>> = []
     for (const m of this.models) for (const v of m.variants) all.push(this.loadVariant(v))
     await Promise.all(all)
@@ -119,9 +125,15 @@ export class ModelRegistry {
         const got = sha256File(v.file)
         if (got !== v.spec.sha256) throw FG_ERR_MODEL_CHECKSUM(v.file, v.spec.sha256, got)
       }
-      const { session, provider } = await openSession(v.file, this.cfg, this.log)
-      v.session = session
-      v.provider = provider
+      if (this.pool !== null) {
+        const m = v.model.manifest
+        v.provider = await this.pool.open(v.key, v.file, m.input.name, m.output.name, m.input.width)
+        v.pool = this.pool
+      } else {
+        const { session, provider } = await openSession(v.file, this.cfg, this.log)
+        v.session = session
+        v.provider = provider
+      }
       // Warm-up pays the first-run allocation and kernel selection before a client does,
       // at both the smallest and the largest batch the batcher will send.
       const width = v.model.width
@@ -131,7 +143,7 @@ export class ModelRegistry {
         await v.run(buf, this.maxBatch)
       }
       v.state = 'ready'
-      this.log.info({ model: v.model.name, variant: v.name, provider }, 'variant ready')
+      this.log.info({ model: v.model.name, variant: v.name, provider: v.provider, threads: this.cfg.inference_threads }, 'variant ready')
     } catch (err) {
       v.state = 'failed'
       v.error = (err as Error).message
@@ -144,8 +156,11 @@ export class ModelRegistry {
       for (const v of m.variants) {
         const s = v.session
         v.session = null
+        v.pool = null
         if (s !== null) await s.release().catch(() => {})
       }
     }
+    await this.pool?.close()
+    this.pool = null
   }
 }
