@@ -11,7 +11,7 @@ import { Monitor, PredictionStore } from './monitor/index.js'
 import { ModelRegistry, type Logger, type ModelRuntime, type VariantRuntime } from './models/index.js'
 import { nextPredictionId } from './prediction-id.js'
 import { ActiveVariants, BudgetRouter, PreferenceRouter, type Router } from './routing/index.js'
-import { GatewayMetrics, registerFairnessMetrics, type VariantSeries } from './telemetry/index.js'
+import { GatewayMetrics, noTracing, registerFairnessMetrics, startTracing, type Tracing, type VariantSeries } from './telemetry/index.js'
 
 export interface GatewayOptions {
   log: Logger
@@ -49,6 +49,8 @@ export class Gateway {
   accepted = 0
   answered = 0
   private readonly log: Logger
+  /** OpenTelemetry tracing: the shared no-op unless enabled (set by start()). */
+  tracing: Tracing = noTracing
   /** Bound once: the batcher's completion callback. */
   private readonly observer = {
     onBatch: (v: VariantRuntime, rows: number) => { (this.lanes.get(v) as Lane).series.batchSize.observe(rows) },
@@ -68,6 +70,7 @@ export class Gateway {
 
   /** Reads manifests, loads and warms sessions, builds one batcher per variant. */
   async start (): Promise<void> {
+    this.tracing = await startTracing(this.config, this.log, this.clock)
     this.registry.discover()
     await this.registry.load()
     for (const m of this.registry.models) this.addModel(m)
@@ -123,7 +126,7 @@ export class Gateway {
     this.active.init(m)
     for (const v of m.variants) {
       this.lanes.set(v, {
-        batcher: new Batcher(v, this.config.batching, this.clock, this.observer),
+        batcher: new Batcher(v, this.config.batching, this.clock, this.observer, this.tracing),
         series: this.metrics.children(m.name, v.name)
       })
     }
@@ -156,12 +159,13 @@ export class Gateway {
   /** Routes and queues a job; throws a coded error the caller answers with. */
   submit (job: InferJob): void {
     if (this.draining) throw FG_ERR_BATCH_DRAINING()
-    const v = this.router.choose(job.model, job)
+    const v = job.span === null ? this.router.choose(job.model, job) : this.tracing.route(this.router, job, this.policy)
     ;(this.lanes.get(v) as Lane).batcher.enqueue(job)
     this.accepted++
   }
 
   private complete (job: InferJob): void {
+    if (job.span !== null) this.tracing.jobDone(job)
     if (job.error === null) {
       const wall = this.clock.wallNow()
       job.completedAtWall = wall
@@ -239,6 +243,7 @@ export class Gateway {
     await this.follower?.stop().catch(() => {})
     await this.sink.flush(flushTimeoutMs)
     await this.sink.close()
+    await this.tracing.flush().catch(() => {})
     await this.registry.close()
   }
 }

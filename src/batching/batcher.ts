@@ -7,6 +7,7 @@ import type { Clock } from '../clock.js'
 import type { Config } from '../config/index.js'
 import { FairgateError, FG_ERR_BATCH_DEADLINE, FG_ERR_BATCH_DRAINING, FG_ERR_BATCH_QUEUE_FULL, FG_ERR_MODEL_INFERENCE, FG_ERR_MODEL_NOT_READY } from '../errors.js'
 import type { VariantRuntime } from '../models/index.js'
+import { noTracing, type Span, type Tracing } from '../telemetry/tracing.js'
 import type { InferJob } from './job.js'
 import { RingQueue } from './ring-queue.js'
 
@@ -29,6 +30,8 @@ class BatchSlot {
   rows = 0
   startedAt = 0
   busy = false
+  /** This batch's tracing span (null when tracing is off or nothing in it is sampled). */
+  span: Span | null = null
   // Bound once per slot, not per batch: the completion path allocates no closures.
   readonly onResult: (scores: Float32Array) => void
   readonly onError: (err: unknown) => void
@@ -62,7 +65,8 @@ export class Batcher {
     readonly variant: VariantRuntime,
     private readonly opts: BatchingOptions,
     private readonly clock: Clock,
-    private readonly observer: BatchObserver
+    private readonly observer: BatchObserver,
+    private readonly tracing: Tracing = noTracing
   ) {
     this.width = variant.model.width
     // Queue length is bounded by rows (each job has ≥ 1 row), so the ring never needs to grow.
@@ -132,6 +136,7 @@ export class Batcher {
         job.error = FG_ERR_BATCH_DEADLINE(job.budgetMs, now - job.enqueuedAt)
         job.rowsDone = job.rows
         job.finishedAt = now
+        if (job.span !== null) this.tracing.queued(job, now, job.error)
         this.observer.onJobDone(job)
         continue
       }
@@ -141,7 +146,10 @@ export class Batcher {
       slot.starts[seg] = job.nextRow
       slot.counts[seg] = take
       seg++
-      if (job.startedAt < 0) job.startedAt = now
+      if (job.startedAt < 0) {
+        job.startedAt = now
+        if (job.span !== null) this.tracing.queued(job, now, null)
+      }
       job.nextRow += take
       rows += take
       this.queued -= take
@@ -152,6 +160,7 @@ export class Batcher {
     slot.rows = rows
     slot.startedAt = now
     slot.busy = true
+    if (this.tracing.enabled) slot.span = this.tracing.startBatch(this.variant, slot.jobs, slot.counts, seg, rows, now)
     this.running++
     this.variant.run(slot.buffer, rows).then(slot.onResult, slot.onError)
   }
@@ -171,6 +180,10 @@ export class Batcher {
     const error = err === null
       ? null
       : err instanceof FairgateError ? err : FG_ERR_MODEL_INFERENCE(this.variant.model.name, this.variant.name, (err as Error)?.message ?? String(err))
+    if (slot.span !== null) {
+      this.tracing.endBatch(slot.span, now, error)
+      slot.span = null
+    }
     let at = 0
     for (let i = 0; i < slot.segments; i++) {
       const job = slot.jobs[i] as InferJob

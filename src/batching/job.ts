@@ -1,6 +1,7 @@
 // One inference request as it travels from HTTP through the batcher and back. It is a class
 // with fixed fields (one hidden class, no per-request closures): the completion callback is a
 // shared function that reads everything it needs from the job.
+import type { Span } from '@opentelemetry/api'
 import type { FairgateError } from '../errors.js'
 import type { ModelRuntime, VariantRuntime } from '../models/index.js'
 
@@ -31,6 +32,8 @@ export class InferJob {
   ctx: unknown = null
   /** Set by the caller; called once. */
   respond: JobCallback | null = null
+  /** The request's tracing span; null unless tracing is on (src/telemetry/tracing.ts). */
+  span: Span | null = null
 
   constructor (
     readonly model: ModelRuntime,

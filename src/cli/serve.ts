@@ -12,6 +12,7 @@ export async function serve (args: ServeArgs): Promise<void> {
   const log = pino({ level: config.log.level, base: { replica: config.replica } })
   const gw = new Gateway(config, { log })
   await gw.start()
+  if (gw.tracing.enabled) log.info({ exporter: gw.tracing.exporter, endpoint: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT }, 'tracing on (OpenTelemetry)')
   const app = buildServer(gw, { loggerInstance: log as unknown as FastifyBaseLogger })
   let closing = false
   app.addHook('onClose', async () => { await gw.close() })

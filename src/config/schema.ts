@@ -101,6 +101,13 @@ export const configSchema = z.strictObject({
   shutdown: z.strictObject({
     /** Longest a SIGTERM waits for queued requests to be answered. */
     drain_timeout_ms: nonNegative.default(15_000)
+  }).prefault({}),
+  tracing: z.strictObject({
+    /**
+     * OpenTelemetry traces, exported as the standard OTEL_* variables say (OTLP/HTTP by default).
+     * Also on when OTEL_TRACES_EXPORTER=otlp is set; off costs nothing on the request path.
+     */
+    enabled: z.boolean().default(false)
   }).prefault({})
 })
 

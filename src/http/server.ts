@@ -5,6 +5,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import { FairgateError, FG_ERR_NOT_FOUND, FG_ERR_REQUEST_INVALID } from '../errors.js'
 import type { Gateway } from '../gateway.js'
 import { nextPredictionId } from '../prediction-id.js'
+import { Tracing, type Span } from '../telemetry/index.js'
 import { registerAdminRoutes } from './admin.js'
 import { handleFeedback } from './feedback.js'
 import { fairnessReport } from './fairness.js'
@@ -25,6 +26,31 @@ export interface ServerOptions {
 }
 
 type ModelParams = { model: string, version?: string }
+
+/** A request while tracing is on carries its server span in this decorated field. */
+type TracedRequest = FastifyRequest & { fgSpan: Span | null }
+
+/**
+ * With tracing on (only then): a SERVER span per request, continuing the caller's W3C trace
+ * context, its `traceparent` echoed on the response, ended with the status code once answered.
+ */
+function installTracing (app: FastifyInstance, tracing: Tracing): void {
+  app.decorateRequest('fgSpan', null)
+  app.addHook('onRequest', (req, reply, done) => {
+    const span = tracing.startServerSpan(req.method, req.routeOptions.url, req.url, req.headers)
+    ;(req as TracedRequest).fgSpan = span
+    reply.header('traceparent', Tracing.traceparent(span))
+    done()
+  })
+  const end = (req: FastifyRequest, status: number, aborted: boolean): void => {
+    const span = (req as TracedRequest).fgSpan
+    if (span === null) return
+    ;(req as TracedRequest).fgSpan = null
+    tracing.endServerSpan(span, status, aborted)
+  }
+  app.addHook('onResponse', (req, reply, done) => { end(req, reply.statusCode, false); done() })
+  app.addHook('onRequestAbort', (req, done) => { end(req, 499, true); done() })
+}
 
 function context (gw: Gateway, req: FastifyRequest): ParseContext {
   return {
@@ -47,6 +73,10 @@ export function buildServer (gw: Gateway, opts: ServerOptions = {}): FastifyInst
     genReqId: () => nextPredictionId()
   })
   app.decorate('fairgate', gw)
+  // One boolean decides once, here, whether requests are traced; off adds no hook and no work.
+  const tracing = gw.tracing
+  const traced = tracing.enabled
+  if (traced) installTracing(app, tracing)
   // JSON only: a text/plain body would otherwise reach the parsers as a string.
   app.removeContentTypeParser('text/plain')
 
@@ -66,6 +96,10 @@ export function buildServer (gw: Gateway, opts: ServerOptions = {}): FastifyInst
       const model = params?.model ?? (isObject(body) && typeof body.model === 'string' ? body.model : '')
       gw.countResponse(model, '', e.statusCode)
     }
+    if (traced) {
+      const span = (req as TracedRequest).fgSpan
+      if (span !== null) span.setAttribute('error.type', e.code)
+    }
     sendError(reply, e)
   })
 
@@ -77,6 +111,7 @@ export function buildServer (gw: Gateway, opts: ServerOptions = {}): FastifyInst
     const job = parseOip(model, req.body, context(gw, req), req.params.version ?? null)
     job.ctx = reply
     job.respond = respondOip
+    if (traced) tracing.attach(job, (req as TracedRequest).fgSpan)
     gw.submit(job)
     return reply
   }
@@ -91,6 +126,7 @@ export function buildServer (gw: Gateway, opts: ServerOptions = {}): FastifyInst
     const { job, many } = parsePredict(body, model, context(gw, req))
     job.ctx = reply
     job.respond = many ? respondPredictMany : respondPredictOne
+    if (traced) tracing.attach(job, (req as TracedRequest).fgSpan)
     gw.submit(job)
     return reply
   })
