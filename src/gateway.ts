@@ -10,7 +10,7 @@ import { PolicyController } from './policy/index.js'
 import { Monitor, PredictionStore } from './monitor/index.js'
 import { ModelRegistry, type Logger, type ModelRuntime, type VariantRuntime } from './models/index.js'
 import { nextPredictionId } from './prediction-id.js'
-import { ActiveVariants, BudgetRouter, PreferenceRouter, type Router } from './routing/index.js'
+import { ActiveVariants, BudgetRouter, type Router } from './routing/index.js'
 import { GatewayMetrics, noTracing, registerFairnessMetrics, startTracing, type Tracing, type VariantSeries } from './telemetry/index.js'
 
 export interface GatewayOptions {
@@ -62,7 +62,8 @@ export class Gateway {
     this.clock = opts.clock ?? systemClock
     this.metrics = opts.metrics ?? new GatewayMetrics()
     this.registry = new ModelRegistry(config.models, config.batching.max_batch_size, opts.log)
-    this.router = new PreferenceRouter(this.active)
+    // Until the policies are read: no preference list beyond the manifest, no default budget.
+    this.router = new BudgetRouter(this.active, v => this.batcher(v), { preference: () => undefined, defaultBudget: () => 0 })
     this.sinks = opts.sinks ?? []
     this.sink = this.combineSinks()
     this.predictions = new PredictionStore(config.monitor.feedback_store_size, config.monitor.feedback_ttl_ms, 8)

@@ -25,11 +25,15 @@ export async function startGatewayProcess (env: Record<string, string>, nodeArgs
     env: { ...process.env, FAIRGATE_HTTP_HOST: '127.0.0.1', FAIRGATE_HTTP_PORT: String(port), FAIRGATE_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit']
   })
-  const url = `http://127.0.0.1:${port}`
+  return await readyProcess(child, `http://127.0.0.1:${port}`, 'gateway')
+}
+
+/** Waits until a spawned server answers /v2/health/ready; returns its handle. */
+export async function readyProcess (child: ChildProcess, url: string, label: string): Promise<Proc> {
   const started = Date.now()
   for (;;) {
-    if (child.exitCode !== null) throw new Error('gateway exited during start')
-    if (Date.now() - started > 60_000) throw new Error('gateway not ready in 60 s')
+    if (child.exitCode !== null) throw new Error(`${label} exited during start`)
+    if (Date.now() - started > 60_000) throw new Error(`${label} not ready in 60 s`)
     try { if ((await fetch(`${url}/v2/health/ready`)).status === 200) break } catch {}
     await new Promise(resolve => setTimeout(resolve, 100))
   }

@@ -1,3 +1,3 @@
 export { ActiveVariants, type VariantStatus } from './active-variants.js'
-export { PreferenceRouter, type Router } from './router.js'
+export type { Router } from './router.js'
 export { BudgetRouter, type RoutingPolicy } from './budget-router.js'
