@@ -7,11 +7,14 @@ import { openLoop } from './lib/open-loop.js'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8)
 const RATE = Number(process.env.BENCH_RATE ?? 700)
-const instances = evalRows(64).map(r => r.features)
+const ROWS = Number(process.env.BENCH_ROWS ?? 64)
+const instances = evalRows(ROWS).map(r => r.features)
 
-for (const mode of ['pinned to full', 'adaptive'] as const) {
+const MODES = (process.env.BENCH_MODES ?? 'pinned to full,adaptive').split(',')
+for (const mode of MODES) {
   const gw = await startGatewayProcess({})
-  const body = JSON.stringify({ model: 'income', instances, latency_budget_ms: 20, ...(mode === 'pinned to full' ? { variant: 'full' } : {}) })
+  const pin = mode.startsWith('pinned to ') ? mode.slice('pinned to '.length) : null
+  const body = JSON.stringify({ model: 'income', instances, latency_budget_ms: 20, ...(pin !== null ? { variant: pin } : {}) })
   const variants: Record<string, number> = {}
   const codes: Record<number, number> = {}
   const r = await openLoop({
@@ -28,5 +31,5 @@ for (const mode of ['pinned to full', 'adaptive'] as const) {
     headers: { 'content-type': 'application/json' }
   })
   await gw.stop()
-  console.log(`${mode.padEnd(15)} offered ${RATE}/s x 64 rows: p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  status ${JSON.stringify(codes)}  variants ${JSON.stringify(variants)}`)
+  console.log(`${mode.padEnd(15)} offered ${RATE}/s x ${ROWS} rows: p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  status ${JSON.stringify(codes)}  variants ${JSON.stringify(variants)}`)
 }
