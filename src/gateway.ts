@@ -38,8 +38,8 @@ export class Gateway {
   private draining = false
   /** Kafka event stream; null in the embedded default (no brokers). */
   events: EventStream | null = null
-  /** Recent predictions, for joining feedback. */
-  readonly predictions: PredictionStore
+  /** Recent predictions, for joining feedback (sized by start(), once the manifests are read). */
+  predictions: PredictionStore
   /** The in-process fairness monitor (set by start()). */
   monitor: Monitor | null = null
   /** Policies, decisions and the audit log (set by start()). */
@@ -66,7 +66,7 @@ export class Gateway {
     this.router = new BudgetRouter(this.active, v => this.batcher(v), { preference: () => undefined, defaultBudget: () => 0 })
     this.sinks = opts.sinks ?? []
     this.sink = this.combineSinks()
-    this.predictions = new PredictionStore(config.monitor.feedback_store_size, config.monitor.feedback_ttl_ms, 8)
+    this.predictions = new PredictionStore(1, config.monitor.feedback_ttl_ms, 1)
   }
 
   /** Reads manifests, loads and warms sessions, builds one batcher per variant. */
@@ -75,6 +75,8 @@ export class Gateway {
     this.registry.discover()
     await this.registry.load()
     for (const m of this.registry.models) this.addModel(m)
+    const attributes = Math.max(1, ...this.registry.models.map(m => m.groups.size))
+    this.predictions = new PredictionStore(this.config.monitor.feedback_store_size, this.config.monitor.feedback_ttl_ms, attributes)
     this.monitor = new Monitor(this.registry.models.map(m => ({ name: m.name, manifest: m.manifest, variants: m.variants.map(v => v.name) })), this.config.monitor, this.clock)
     this.addSink(this.monitor)
     registerFairnessMetrics(this.metrics, this.monitor)

@@ -23,8 +23,9 @@ export class MonitorFeed {
   readonly stats: FeedStats = { predictions: 0, labels: 0, unknown: 0, pendingLabels: 0, orphanLabels: 0 }
 
   constructor (private readonly monitor: Monitor, storeSize: number, private readonly ttlMs: number, private readonly now: () => number) {
-    this.store = new PredictionStore(storeSize, ttlMs, 8)
-    this.ids = new Int16Array(8)
+    const attributes = Math.max(1, ...monitor.modelNames().map((_, i) => monitor.layout(i).base))
+    this.store = new PredictionStore(storeSize, ttlMs, attributes)
+    this.ids = new Int16Array(attributes)
   }
 
   onPrediction (ev: PredictionEvent): void {
