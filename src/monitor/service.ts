@@ -1,9 +1,14 @@
-// `fairgate monitor` without its HTTP: the manifests, a Monitor, and the Kafka feed. Used by
-// the CLI and by the integration tests (which start, stop and restart it in-process).
+// `fairgate monitor` without its HTTP: the manifests, a Monitor, the Kafka feed, and the policy
+// engine over the aggregate of every replica (its decisions go to the decisions topic, which
+// every gateway follows). Used by the CLI and by the integration tests.
 import { systemClock, type Clock } from '../clock.js'
 import type { Config } from '../config/index.js'
 import { consumeEvents, defaultMonitorGroup, type EventConsumer } from '../events/event-consumer.js'
+import { decisionMessage, followDecisions, type DecisionFollower } from '../events/decision-events.js'
+import { createEventStream, TOPIC_DECISIONS, type EventStream } from '../events/index.js'
 import { ModelRegistry, type Logger } from '../models/index.js'
+import { PolicyController } from '../policy/index.js'
+import { ActiveVariants } from '../routing/index.js'
 import { GatewayMetrics, registerFairnessMetrics } from '../telemetry/index.js'
 import { MonitorFeed } from './feed.js'
 import { Monitor } from './monitor.js'
@@ -12,6 +17,10 @@ export class MonitorService {
   readonly monitor: Monitor
   readonly feed: MonitorFeed
   readonly metrics: GatewayMetrics
+  readonly active = new ActiveVariants()
+  readonly policy: PolicyController
+  private events: EventStream | null = null
+  private follower: DecisionFollower | null = null
   private consumer: EventConsumer | null = null
   private caughtUp = false
   private readonly expiry: NodeJS.Timeout
@@ -27,6 +36,19 @@ export class MonitorService {
     registerFairnessMetrics(this.metrics, this.monitor)
     this.expiry = setInterval(() => { this.feed.expirePending() }, 10_000)
     this.expiry.unref()
+    for (const m of registry.models) this.active.init(m)
+    this.policy = new PolicyController({
+      config,
+      log,
+      clock,
+      monitor: this.monitor,
+      active: this.active,
+      metrics: this.metrics,
+      models: new Map(registry.models.map(m => [m.name, { variants: m.variants.map(v => v.name), attributes: Object.keys(m.manifest.groups) }])),
+      // The monitor serves nothing; whether a variant is ready is each gateway's business.
+      canServe: (model, variant) => registry.find(model)?.hasVariant(variant) === true,
+      publish: d => { this.events?.publisher.enqueue(TOPIC_DECISIONS, decisionMessage(config, d)) }
+    })
   }
 
   get ready (): boolean { return this.caughtUp }
@@ -41,6 +63,12 @@ export class MonitorService {
       handlers: { onPrediction: ev => { this.feed.onPrediction(ev) }, onFeedback: ev => { this.feed.onFeedback(ev) } }
     })
     await this.consumer.caughtUp
+    // Decisions: publish ours, follow everyone's (so rules evaluate the variant actually served).
+    this.events = createEventStream({ config: this.config, log: this.log, metrics: this.metrics, clock: this.clock })
+    const policy = this.policy
+    this.follower = await followDecisions({ config: this.config, log: this.log, onDecision: d => { policy.apply(d, 'remote') } })
+    await this.follower.caughtUp
+    this.policy.start()
     this.caughtUp = true
     this.log.info({ ...this.feed.stats }, 'monitor caught up with the event log')
   }
@@ -51,6 +79,10 @@ export class MonitorService {
 
   async stop (): Promise<void> {
     clearInterval(this.expiry)
+    this.policy.stop()
+    await this.follower?.stop()
+    await this.events?.publisher.flush(5_000)
+    await this.events?.sink.close()
     await this.consumer?.stop()
   }
 }

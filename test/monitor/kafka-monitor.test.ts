@@ -82,6 +82,15 @@ t.test('monitor over two replicas = sum of their in-process monitors, also after
     for (const [k, c] of local) if (k.includes('/sex/')) labelledLocal += c.positives + c.negatives
     t.equal(labelledLocal, 225, 'replicas joined the labels sent to them')
     t.equal(labelledRemote, 225 + crossLabels.length, `${round}: the monitor also joined ${crossLabels.length} labels sent to the other replica`)
+    if (round === 'after restart') {
+      // A decision taken by the monitor moves every replica (they follow the decisions topic).
+      const d = svc.policy.manualSwitch('income', 'distilled', 'test')
+      t.equal(d.actor, 'admin@mon')
+      const t0 = Date.now()
+      while ((a.gw.active.active('income') !== 'distilled' || b.gw.active.active('income') !== 'distilled') && Date.now() - t0 < 10_000) await new Promise(resolve => setTimeout(resolve, 25))
+      t.equal(a.gw.active.active('income'), 'distilled', `replica a followed the monitor's decision in ${Date.now() - t0} ms`)
+      t.equal(b.gw.active.active('income'), 'distilled', 'and so did replica b')
+    }
     await svc.stop()
   }
 })
