@@ -80,8 +80,8 @@ export type FromWorker =
 function num (x: number): string { return Number.isFinite(x) ? String(x) : 'null' }
 
 /**
- * Turns WireBatch rows into Kafka messages, byte for byte what predictionSerializer
- * (prediction-events.ts) writes: same keys in the same order, same headers. A test holds the
+ * Turns WireBatch rows into Kafka messages, byte for byte what the reference serializer
+ * (test/helpers/prediction-reference.ts) writes: same keys in the same order, same headers. A test holds the
  * two equal.
  */
 export class PredictionEncoder {

@@ -2,7 +2,7 @@
 // the plain serializer would write, and a worker that dies is replaced without losing events.
 import t from 'tap'
 import type { InferJob } from '../../src/batching/index.js'
-import { predictionSerializer } from '../../src/events/prediction-events.js'
+import { predictionSerializer } from '../helpers/prediction-reference.js'
 import { PredictionEncoder, type WireBatch } from '../../src/events/wire.js'
 import { evalRows, parseMetrics, startGateway } from '../helpers/gateway.js'
 import { readTopic, sharedBroker, uniquePrefix } from '../helpers/kafka.js'
