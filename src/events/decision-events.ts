@@ -8,6 +8,7 @@ import type { Logger } from '../models/index.js'
 import { ceHeaders } from './cloudevents.js'
 import type { OutboundMessage } from './event-ring.js'
 import type { DecisionEvent } from './schema.js'
+import { whenTopicsReadable } from './topic-offsets.js'
 
 export function decisionMessage (config: Config, d: DecisionEvent): OutboundMessage {
   return {
@@ -32,20 +33,8 @@ export async function followDecisions (opts: { config: Config, log: Logger, onDe
   let high = new Map<number, bigint>()
   try {
     await admin.connect()
-    // The gateway's producer creates the topic in the background; it can be listed before its
-    // partitions have a leader, so retry until the offsets can be read.
-    for (let i = 0; ; i++) {
-      try {
-        if ((await admin.listTopics()).includes(topic)) {
-          high = new Map((await admin.fetchTopicOffsets(topic)).map(o => [o.partition, BigInt(o.high)]))
-          break
-        }
-      } catch (err) {
-        if (i >= 75) throw err
-      }
-      if (i >= 75) throw new Error(`topic ${topic} did not appear`)
-      await new Promise(resolve => setTimeout(resolve, 200))
-    }
+    // The producer creates the topic in the background, so it may not be readable yet.
+    high = await whenTopicsReadable(admin, [topic], async () => new Map((await admin.fetchTopicOffsets(topic)).map(o => [o.partition, BigInt(o.high)])), { timeoutMs: 15_000 })
   } finally {
     await admin.disconnect().catch(() => {})
   }

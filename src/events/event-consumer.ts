@@ -6,6 +6,7 @@ import { Kafka, logLevel, type Consumer, type EachBatchPayload } from 'kafkajs'
 import type { Config } from '../config/index.js'
 import type { Logger } from '../models/index.js'
 import type { FeedbackEvent, PredictionEvent } from './schema.js'
+import { whenTopicsReadable } from './topic-offsets.js'
 
 export interface EventHandlers {
   onPrediction: (ev: PredictionEvent) => void
@@ -27,21 +28,17 @@ export async function consumeEvents (opts: { config: Config, log: Logger, handle
   const kafka = new Kafka({ clientId: `${config.kafka.client_id}-monitor`, brokers: config.kafka.brokers, logLevel: logLevel.ERROR, retry: { initialRetryTime: 200, maxRetryTime: 5_000, retries: 20 } })
   const admin = kafka.admin()
   await admin.connect()
-  // Wait for the topics: the gateways create them, and may start after the monitor.
-  for (;;) {
-    const existing = new Set(await admin.listTopics())
-    if (existing.has(topics.predictions) && existing.has(topics.feedback)) break
-    log.warn({ topics: Object.values(topics) }, 'waiting for the event topics to exist')
-    await new Promise(resolve => setTimeout(resolve, 1_000))
-  }
+  // The gateways create the topics, and may start after the monitor: wait as long as it takes.
   const start = new Map<string, Map<number, string>>()
   const end = new Map<string, Map<number, string>>()
-  for (const topic of Object.values(topics)) {
-    const byTs = await admin.fetchTopicOffsetsByTimestamp(topic, opts.sinceMs)
-    start.set(topic, new Map(byTs.map(o => [o.partition, o.offset])))
-    const latest = await admin.fetchTopicOffsets(topic)
-    end.set(topic, new Map(latest.map(o => [o.partition, o.high])))
-  }
+  await whenTopicsReadable(admin, Object.values(topics), async () => {
+    for (const topic of Object.values(topics)) {
+      const byTs = await admin.fetchTopicOffsetsByTimestamp(topic, opts.sinceMs)
+      start.set(topic, new Map(byTs.map(o => [o.partition, o.offset])))
+      const latest = await admin.fetchTopicOffsets(topic)
+      end.set(topic, new Map(latest.map(o => [o.partition, o.high])))
+    }
+  }, { timeoutMs: Infinity, onWaiting: () => { log.warn({ topics: Object.values(topics) }, 'waiting for the event topics to exist') } })
   await admin.disconnect()
 
   // Partitions still to read up to their end-at-start offset before the windows are complete.

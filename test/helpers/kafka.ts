@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto'
 import { Kafka, logLevel, type IHeaders } from 'kafkajs'
 import { startBroker, type KafkaBroker } from '../../scripts/kafka-broker.mjs'
+import { whenTopicsReadable } from '../../src/events/topic-offsets.js'
 
 export async function sharedBroker (t: { teardown: (fn: () => unknown) => void }): Promise<string> {
   const env = process.env.KAFKA_BROKERS
@@ -36,12 +37,8 @@ function headerStrings (h: IHeaders | undefined): Record<string, string> {
 async function waitForTopic (kafka: Kafka, topic: string, timeoutMs: number): Promise<void> {
   const admin = kafka.admin()
   await admin.connect()
-  const started = Date.now()
   try {
-    while (!(await admin.listTopics()).includes(topic)) {
-      if (Date.now() - started > timeoutMs) throw new Error(`topic ${topic} never appeared`)
-      await new Promise(resolve => setTimeout(resolve, 100))
-    }
+    await whenTopicsReadable(admin, [topic], async () => await admin.fetchTopicOffsets(topic), { timeoutMs })
   } finally {
     await admin.disconnect()
   }
