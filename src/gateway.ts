@@ -194,7 +194,7 @@ export class Gateway {
 
   private remember (job: InferJob, wall: number): void {
     const m = job.model
-    const mi = this.registry.models.indexOf(m)
+    const mi = m.index
     const vi = (job.variant as VariantRuntime).index
     const attrs = m.groups.size
     const thr = m.manifest.threshold

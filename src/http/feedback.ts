@@ -35,7 +35,7 @@ export function handleFeedback (gw: Gateway, body: unknown): { status: number, b
     // Without Kafka this replica is the only place a label can be joined: an id it does not
     // know can never count, so say so instead of accepting it silently.
     for (let i = 0; i < items.length; i++) {
-      if (gw.predictions.get(items[i]!.id, now) === undefined) {
+      if (!gw.predictions.has(items[i]!.id, now)) {
         throw new FairgateError('FG_ERR_FEEDBACK_UNKNOWN', 404, `${Array.isArray(body) ? `[${i}].` : ''}prediction_id: unknown or expired prediction (feedback is joined for ${gw.config.monitor.feedback_ttl_ms / 1000} s)`)
       }
     }

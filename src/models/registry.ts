@@ -55,6 +55,9 @@ export class ModelRuntime {
   readonly variants: VariantRuntime[]
   private readonly byName: Map<string, VariantRuntime>
 
+  /** Position in the registry (set by ModelRegistry.add): the model's id in the monitor and stores. */
+  index = -1
+
   constructor (readonly manifest: Manifest, readonly dir: string) {
     this.name = manifest.name
     this.encoder = new FeatureEncoder(manifest.features)
@@ -99,6 +102,7 @@ export class ModelRegistry {
   }
 
   add (model: ModelRuntime): void {
+    model.index = this.models.length
     this.models.push(model)
     this.byName.set(model.name, model)
   }

@@ -51,7 +51,7 @@ export class MonitorFeed {
   }
 
   onFeedback (ev: FeedbackEvent): void {
-    if (this.store.get(ev.prediction_id, this.now()) !== undefined) {
+    if (this.store.has(ev.prediction_id, this.now())) {
       this.join(ev.prediction_id, ev.label)
       return
     }

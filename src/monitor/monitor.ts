@@ -57,7 +57,7 @@ export class Monitor implements PredictionSink {
   constructor (models: MonitoredModel[], readonly cfg: Config['monitor'], private readonly clock: Clock) {
     this.models = models.map(m => new ModelMonitor(m, cfg))
     models.forEach((m, i) => this.byName.set(m.name, i))
-    this.settings = { minSamples: cfg.min_samples, minLabelled: cfg.min_labelled, reportMin: cfg.report_min, z: zFor(1 - cfg.confidence), threshold: 0.5 }
+    this.settings = { minSamples: cfg.min_samples, minLabelled: cfg.min_labelled, reportMin: cfg.report_min, z: zFor(1 - cfg.confidence) }
   }
 
   modelIndex (name: string): number { return this.byName.get(name) ?? -1 }
@@ -109,7 +109,7 @@ export class Monitor implements PredictionSink {
     mm.model.variants.forEach((v, vi) => {
       const w = mm.windows[vi]!
       const s = w.sum(now, windowMs, mm.sums)
-      variants[v] = buildVariantReport(mm.layout, s, w.scoreBins, mm.baseline, { ...this.settings, threshold: mm.model.manifest.threshold }, w.late, w.lateLabels)
+      variants[v] = buildVariantReport(mm.layout, s, w.scoreBins, mm.baseline, this.settings, w.late, w.lateLabels)
     })
     const report: FairnessReport = {
       model,

@@ -55,6 +55,12 @@ export class PredictionStore {
     for (let a = 0; a < this.maxAttributes; a++) this.groups[base + a] = a < attributes ? groupIds[groupAt + a] as number : -1
   }
 
+  /** Whether the prediction is known and within the TTL (no copy made). */
+  has (id: string, nowMs: number): boolean {
+    const slot = this.index.get(id)
+    return slot !== undefined && nowMs - (this.ts[slot] as number) <= this.ttlMs
+  }
+
   /** The stored prediction, or undefined when unknown, evicted or older than the TTL. */
   get (id: string, nowMs: number): StoredPrediction | undefined {
     const slot = this.index.get(id)

@@ -10,7 +10,6 @@ export interface ReportSettings {
   minLabelled: number
   reportMin: number
   z: number
-  threshold: number
 }
 
 export interface BaselineGroup { n: number, selectionRate: number, histogram: number[] }
