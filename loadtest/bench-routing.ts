@@ -6,7 +6,7 @@ import { evalRows, startGatewayProcess } from './lib/harness.js'
 import { openLoop } from './lib/open-loop.js'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8)
-const RATE = Number(process.env.BENCH_RATE ?? 700)
+const RATE = Number(process.env.BENCH_RATE ?? 800)
 const ROWS = Number(process.env.BENCH_ROWS ?? 64)
 const instances = evalRows(ROWS).map(r => r.features)
 
