@@ -52,7 +52,7 @@ t.test('rollback on one replica moves all of them, now and later', async t => {
   t.equal(records[0]!.key, 'income', 'keyed by model (compacted)')
   t.equal(records[0]!.headers.ce_type, 'io.fairgate.decision.v1')
   t.match(records[0]!.value, { model: 'income', action: 'rollback', from: 'full', to, rule: 'admin', actor: 'admin@a' })
-  t.ok((records[0]!.value.evidence as object) !== undefined, 'with its evidence')
+  t.match(records[0]!.value.evidence, { last_known_good: 'full', requested_by: String }, 'with its evidence')
 })
 
 t.test('admin endpoints are off without a token; reload refuses a bad policy', async t => {
