@@ -4,11 +4,10 @@
 // loads the way the caller did. The caller's own extension says which case we are in, so no
 // stale dist/ file can be picked up by the tests. tsx (the load-test scripts) is the exception:
 // it does not register itself in workers, so its workers start through a small bootstrap.
-import { isAbsolute } from 'node:path'
-
 export interface WorkerEntry { url: URL, workerData: Record<string, unknown> }
 
-const underTsx = process.execArgv.some(a => a.includes('tsx')) || process.argv.some(a => !isAbsolute(a) && a === 'tsx')
+// Both `tsx file.ts` and `node --import tsx` put tsx's loader in execArgv.
+const underTsx = process.execArgv.some(a => a.includes('tsx'))
 
 export function siblingWorkerUrl (callerUrl: string, name: string): URL {
   return new URL(/\.[cm]?ts$/.test(callerUrl) ? `./${name}.ts` : `./${name}.js`, callerUrl)
