@@ -221,13 +221,16 @@ export class Gateway {
     return outcome
   }
 
-  /** Counts one answered inference request under its model, variant and status code. */
-  countResponse (model: string, variant: string, code: number): void {
-    const m = this.registry.find(model)
-    const v = m !== undefined && m.hasVariant(variant) ? m.variant(variant) : undefined
-    const lane = v === undefined ? undefined : this.lanes.get(v)
+  /** Counts one answered job under its variant's cached series (no label lookup per request). */
+  countJob (job: InferJob, code: number): void {
+    const lane = job.variant === null ? undefined : this.lanes.get(job.variant)
     if (lane !== undefined) lane.series.countRequest(code)
-    else this.metrics.requests.labels(m === undefined ? '' : model, '', String(code)).inc()
+    else this.countRejected(job.model.name, code)
+  }
+
+  /** Counts a request refused before it reached a variant (validation, unknown model, …). */
+  countRejected (model: string, code: number): void {
+    this.metrics.requests.labels(this.registry.find(model) === undefined ? '' : model, '', String(code)).inc()
   }
 
   /** New requests get 503 from here on; queued ones still run. */

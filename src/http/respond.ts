@@ -15,7 +15,7 @@ export function sendError (reply: FastifyReply, err: FairgateError): void {
 function finishError (job: InferJob, reply: FastifyReply, gw: Gateway): boolean {
   const err = job.error
   if (err === null) return false
-  gw.countResponse(job.model.name, job.variant?.name ?? '', err.statusCode)
+  gw.countJob(job, err.statusCode)
   sendError(reply, err)
   return true
 }
@@ -29,7 +29,7 @@ export function respondOip (job: InferJob): void {
   const gw = gatewayOf(reply)
   if (finishError(job, reply, gw)) return
   const variant = job.variant!.name
-  gw.countResponse(job.model.name, variant, 200)
+  gw.countJob(job, 200)
   const data = new Array<number>(job.rows)
   for (let i = 0; i < job.rows; i++) data[i] = job.scores[i] as number
   reply.send({
@@ -52,7 +52,7 @@ function respondPredictWith (job: InferJob, many: boolean): void {
   const reply = job.ctx as FastifyReply
   const gw = gatewayOf(reply)
   if (finishError(job, reply, gw)) return
-  gw.countResponse(job.model.name, job.variant!.name, 200)
+  gw.countJob(job, 200)
   const latency = round3(job.finishedAt - job.receivedAt)
   if (!many) {
     reply.send(predictionOf(job, 0, latency))

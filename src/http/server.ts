@@ -94,7 +94,7 @@ export function buildServer (gw: Gateway, opts: ServerOptions = {}): FastifyInst
     if (req.routeOptions.config !== undefined && (req.routeOptions.config as { counted?: boolean }).counted === true) {
       const body = req.body as Record<string, unknown> | undefined
       const model = params?.model ?? (isObject(body) && typeof body.model === 'string' ? body.model : '')
-      gw.countResponse(model, '', e.statusCode)
+      gw.countRejected(model, e.statusCode)
     }
     if (traced) {
       const span = (req as TracedRequest).fgSpan
