@@ -16,6 +16,7 @@ for (const mode of MODES) {
   const pin = mode.startsWith('pinned to ') ? mode.slice('pinned to '.length) : null
   const body = JSON.stringify({ model: 'income', instances, latency_budget_ms: 20, ...(pin !== null ? { variant: pin } : {}) })
   const variants: Record<string, number> = {}
+  const perVariant: Record<string, { client: number[], server: number[] }> = {}
   const codes: Record<number, number> = {}
   const r = await openLoop({
     url: gw.url,
@@ -24,12 +25,20 @@ for (const mode of MODES) {
     seconds: SECONDS,
     connections: 64,
     request: () => ({ body }),
-    onResponse: (_i, _tag, status, text) => {
+    onResponse: (_i, _tag, status, text, latencyMs) => {
       codes[status] = (codes[status] ?? 0) + 1
-      if (status === 200) { const v = (JSON.parse(text) as Array<{ variant: string }>)[0]!.variant; variants[v] = (variants[v] ?? 0) + 1 }
+      if (status === 200) {
+        const a = (JSON.parse(text) as Array<{ variant: string, latency_ms: number }>)[0]!
+        variants[a.variant] = (variants[a.variant] ?? 0) + 1
+        const pv = perVariant[a.variant] ??= { client: [], server: [] }
+        pv.client.push(latencyMs)
+        pv.server.push(a.latency_ms)
+      }
     },
     headers: { 'content-type': 'application/json' }
   })
   await gw.stop()
-  console.log(`${mode.padEnd(15)} offered ${RATE}/s x ${ROWS} rows: p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  status ${JSON.stringify(codes)}  variants ${JSON.stringify(variants)}`)
+  const pct = (xs: number[], q: number): string => { const s = Float64Array.from(xs).sort(); return (s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)] ?? NaN).toFixed(1) }
+  for (const [v, x] of Object.entries(perVariant)) console.log(`  ${v.padEnd(10)} n ${x.client.length}: from send p50 ${pct(x.client, 0.5)} p99 ${pct(x.client, 0.99)} ms; in the gateway p50 ${pct(x.server, 0.5)} p99 ${pct(x.server, 0.99)} ms`)
+  console.log(`${mode.padEnd(15)} offered ${RATE}/s x ${ROWS} rows: p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  status ${JSON.stringify(codes)}  variants ${JSON.stringify(variants)}  (client send lag p99 ${r.sendLagP99.toFixed(1)} ms)`)
 }

@@ -1,6 +1,6 @@
 // tsx loadtest/profile-gateway.ts — where the gateway's main thread spends its time under the
 // bench's closed-loop load: runs `fairgate serve` with --cpu-prof, 64 connections of
-// single-row requests for PROFILE_SECONDS (default 10) on PROFILE_VARIANT (default full),
+// requests of PROFILE_ROWS rows (default 1) for PROFILE_SECONDS (default 10) on PROFILE_VARIANT (default full),
 // stops it (SIGTERM writes the profile) and prints self time by function and by area.
 //   PROFILE_DIR (default /tmp/fairgate-prof) keeps the .cpuprofile for Chrome DevTools.
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
@@ -13,7 +13,11 @@ const DIR = process.env.PROFILE_DIR ?? '/tmp/fairgate-prof'
 rmSync(DIR, { recursive: true, force: true })
 mkdirSync(DIR, { recursive: true })
 
-const bodies = evalRows(2000).map(r => JSON.stringify({ model: 'income', features: r.features, group: r.group, variant: VARIANT }))
+const ROWS = Number(process.env.PROFILE_ROWS ?? 1)
+const rows = evalRows(2000)
+const bodies = ROWS <= 1
+  ? rows.map(r => JSON.stringify({ model: 'income', features: r.features, group: r.group, variant: VARIANT }))
+  : rows.map((_r, i) => { const part = rows.slice(i, i + ROWS); return JSON.stringify({ model: 'income', instances: part.map(r => r.features), groups: part.map(r => r.group), variant: VARIANT }) }).slice(0, rows.length - ROWS)
 const gw = await startGatewayProcess({}, ['--cpu-prof', `--cpu-prof-dir=${DIR}`])
 const warm = await closedLoop(gw.url, bodies, 64, 3) // warm-up (sampled too)
 const res = await closedLoop(gw.url, bodies, 64, SECONDS)

@@ -169,6 +169,7 @@ export class Gateway {
 
   private complete (job: InferJob): void {
     if (job.span !== null) this.tracing.jobDone(job)
+    this.router.observe(job)
     if (job.error === null) {
       const wall = this.clock.wallNow()
       job.completedAtWall = wall

@@ -21,7 +21,7 @@ export interface OpenLoopOptions {
   /** Request i is requests(i). */
   request: (i: number) => OpenLoopRequest
   /** Called with each answer (status and body) when the caller needs it; bodies are read anyway. */
-  onResponse?: (i: number, tag: number, status: number, body: string) => void
+  onResponse?: (i: number, tag: number, status: number, body: string, latencyMs: number) => void
   /** After the last send, wait this long for outstanding answers; the rest count as timeouts. */
   drainMs?: number
   headers?: Record<string, string>
@@ -82,7 +82,7 @@ export async function openLoop (o: OpenLoopOptions): Promise<OpenLoopResult> {
       status[i] = res.statusCode
       if (res.statusCode >= 200 && res.statusCode < 300) ok++
       else non2xx++
-      o.onResponse?.(i, tag, res.statusCode, text)
+      o.onResponse?.(i, tag, res.statusCode, text, latency[i]!)
     }, () => { if (!timedOut) errors++ }).finally(() => {
       completed++
       if (completed === total) allDone()

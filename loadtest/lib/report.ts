@@ -21,9 +21,14 @@ function acceptance (r: BenchResults): string[][] {
     out.push(['full, 64 conns: p99 fairgate vs baseline', `${ms(a.fullP99.fairgate)} vs ${ms(a.fullP99.baseline)} ms`, '≤', a.fullP99.fairgate <= a.fullP99.baseline ? 'met' : 'missed'])
     out.push(['distilled, 64 conns: fairgate % of constant server', `${a.distilledPctOfConstant.toFixed(0)}% (median of per-repeat ${a.distilledPctOfConstantPerRepeat.map(x => x.toFixed(0)).join(', ')}%; medians ${n0(m['fairgate/distilled']!.rps)} vs ${n0(m['constant/distilled']!.rps)} req/s)`, '≥ 60%', a.distilledPctOfConstant >= 60 ? 'met' : 'missed'])
   }
+  const p = r.replay
+  if (p !== undefined && p.driftAt !== null) out.push(['drift: time from injection to the first automatic action', p.timeToActionSeconds === null ? 'none seen during the replay' : `${p.timeToActionSeconds} s (${p.action?.action} ${p.action?.from ?? ''}→${p.action?.to ?? ''}, rule ${p.action?.rule ?? '-'}; gap visible after ${p.detectSeconds ?? '-'} s)`, 'reported', p.timeToActionSeconds === null ? 'missed' : 'met'])
   const s = r.soak
-  if (s !== undefined && s.rssMeanFirst !== undefined) out.push([`(context) RSS over the first vs last ${Math.min(60, s.seconds / 4)} s (GC sawtooth)`, `mean ${ms(s.rssMeanFirst)} → ${ms(s.rssMeanLast)} MiB, max ${ms(s.rssMaxFirst)} → ${ms(s.rssMaxLast)} MiB; V8 heap used mean ${ms(s.heapUsedMeanFirst)} → ${ms(s.heapUsedMeanLast)} MiB`, '', ''])
-  if (s !== undefined) out.push([`RSS under load, ${Math.min(60, s.seconds / 4)} s vs ${s.seconds} s`, `${ms(s.rssAt60)} → ${ms(s.rssEnd)} MiB (${s.growthPct === null ? '-' : (s.growthPct > 0 ? '+' : '') + s.growthPct.toFixed(1)}%)`, 'within 20%', s.growthPct !== null && Math.abs(s.growthPct) <= 20 ? 'met' : 'missed'])
+  if (s !== undefined) {
+    out.push([`stable replay, ${s.seconds} s at ${s.rate}/s: automatic actions`, s.actions === null ? 'n/a (no /v1/decisions)' : `${s.actions.length}${s.actions.length > 0 ? ` (${s.actions.map(x => `${x.action} ${x.rule ?? ''}`).join(', ')})` : ''} in ${s.evaluations ?? '-'} policy evaluations`, '0', s.actions !== null && s.actions.length === 0 ? 'met' : 'missed'])
+    out.push([`RSS under load, ${s.firstCheck} s vs ${s.secondCheck} s`, `${ms(s.rssAt60)} → ${ms(s.rssAt300)} MiB (${s.growthPct === null ? '-' : (s.growthPct > 0 ? '+' : '') + s.growthPct.toFixed(1)}%); ${ms(s.rssEnd)} MiB at ${s.seconds} s`, 'within 20%', s.growthPct !== null && Math.abs(s.growthPct) <= 20 ? 'met' : 'missed'])
+    out.push([`(context) RSS over the ${Math.min(60, s.firstCheck)} s before each check (GC sawtooth)`, `mean ${ms(s.rssMeanFirst)} → ${ms(s.rssMeanLast)} MiB, max ${ms(s.rssMaxFirst)} → ${ms(s.rssMaxLast)} MiB; V8 heap used mean ${ms(s.heapUsedMeanFirst)} → ${ms(s.heapUsedMeanLast)} MiB`, '', ''])
+  }
   return out
 }
 
@@ -93,12 +98,12 @@ export function renderMarkdown (r: BenchResults, svgFile: string | null): string
     L.push(`From the drift on, every Female row is replaced by one of ${p.driftPoolSize} Female records the full variant scores ≥ 0.8 (group labels unchanged). "monitor" is GET /v1/fairness over the phase (fresh gateway, 1 s buckets), "answers" counts the \`decision\` of the 200 answers.`, '')
     const row = (label: string, g: { Female: number | null, Male: number | null, gap: number | null, nFemale: number, nMale: number } | null): string[] => [label, pc(g?.Female), pc(g?.Male), g?.gap === null || g?.gap === undefined ? '-' : g.gap.toFixed(3), `${g?.nFemale ?? '-'} / ${g?.nMale ?? '-'}`]
     L.push(...table(['phase (source)', 'Female', 'Male', 'DP difference', 'n Female / Male'], [row('before (monitor)', p.before.monitor), row('before (answers)', p.before.answers), row('after (monitor)', p.after.monitor), row('after (answers)', p.after.answers)]), '')
-    L.push(`The 5 s-window DP difference's interval lay wholly above the pre-drift interval ${p.detectSeconds === null ? 'never during the run' : `${p.detectSeconds} s after the injection`}. Time from injection to action (HOOK(policy), \`loadtest/lib/policy-hook.ts\`): ${p.timeToActionSeconds === null ? 'n/a — no automatic action seen (no policy engine yet)' : `${p.timeToActionSeconds} s (${p.action?.action} ${p.action?.from ?? ''}→${p.action?.to ?? ''}, rule ${p.action?.rule ?? '-'})`}. Latency during the replay: p50 ${ms(p.result.p50)} ms, p99 ${ms(p.result.p99)} ms, non2xx ${p.result.non2xx}.`, '')
+    L.push(`The 5 s-window DP difference's interval lay wholly above the pre-drift interval ${p.detectSeconds === null ? 'never during the run' : `${p.detectSeconds} s after the injection`}. Time from injection to the first automatic action (shipped policy \`policies/income.yaml\`, seen through \`GET /v1/decisions\`): ${p.timeToActionSeconds === null ? 'none seen during the replay' : `${p.timeToActionSeconds} s (${p.action?.action} ${p.action?.from ?? ''}→${p.action?.to ?? ''}, rule ${p.action?.rule ?? '-'})`}. Latency during the replay: p50 ${ms(p.result.p50)} ms, p99 ${ms(p.result.p99)} ms, non2xx ${p.result.non2xx}.`, '')
   }
   if (r.soak !== undefined) {
     const s = r.soak
-    L.push(`## Soak — closed loop, ${o.connections} connections, ${s.seconds} s`, '')
-    L.push(`${n0(s.rps)} req/s, p99 ${ms(s.p99)} ms, non2xx ${s.non2xx}. fairgate VmRSS: ${s.samples.filter((_x, i) => i % 5 === 4).map(x => `${x.t} s ${ms(x.rssMiB)}`).join(', ')} MiB (every 10 s; all 2 s samples with the V8 heap are in the JSON).`, '')
+    L.push(`## Soak — stable replay of eval.jsonl, ${s.rate}/s open loop for ${s.seconds} s, shipped policy`, '')
+    L.push(`No drift; requests are not pinned, so the policy's active variant serves them. Achieved ${n0(s.result.achieved)}/s, p50 ${ms(s.result.p50)} ms, p99 ${ms(s.result.p99)} ms, non2xx ${s.result.non2xx}, timeouts ${s.result.timeouts}. Policy evaluations: ${s.evaluations ?? '-'}; automatic actions: ${s.actions === null ? 'n/a' : s.actions.length}. fairgate VmRSS: ${s.samples.filter((_x, i) => i % 15 === 14).map(x => `${x.t} s ${ms(x.rssMiB)}`).join(', ')} MiB (every 30 s; all 2 s samples with the V8 heap are in the JSON).`, '')
   }
   return L.join('\n')
 }

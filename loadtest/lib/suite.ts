@@ -10,17 +10,17 @@
 //           status codes and the variant mix read from the answers.
 //   replay  models/income/eval.jsonl in order with its group labels, with a drift injected at
 //           a chosen second (Female rows switched to high-scoring records); per-group selection
-//           rates before/after from GET /v1/fairness and from the answers, and the hook for
-//           "time from injection to action" (lib/policy-hook.ts).
-//   soak    (only with --soak) closed loop for minutes; fairgate's RSS at 1 min and at the end.
+//           rates before/after from GET /v1/fairness and from the answers, and the time from
+//           injection to the shipped policy's first automatic action (lib/policy-hook.ts).
+//   soak    (only with --soak) a stable replay of eval.jsonl (no drift) for 10 minutes under the
+//           shipped policy: fairgate's RSS at 1 and 5 minutes, and the automatic actions (none).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { basename, dirname, join } from 'node:path'
-import autocannon from 'autocannon'
 import { loadHandModel, scoreRecords } from '../baseline/model.js'
 import { closedLoop, evalRows, median, startGatewayProcess, threadCpuMs, type EvalRow, type LoadResult, type Proc } from './harness.js'
 import { openLoop, type OpenLoopResult } from './open-loop.js'
-import { activeVariant, probePolicyAction, type PolicyAction } from './policy-hook.js'
+import { activeVariant, policyActions, policyEvaluations, probePolicyAction, type PolicyAction } from './policy-hook.js'
 import { renderMarkdown, renderSvg, renderTable } from './report.js'
 import { rssMiB, startBaselineProcess } from './servers.js'
 
@@ -44,8 +44,9 @@ export interface BenchOptions {
   replaySeconds: number
   replayRate: number
   driftAt: number | null
-  /** Soak: seconds of load; RSS is read at 60 s (or a quarter of the soak, if shorter) and at the end. */
+  /** Soak: a stable replay for this long at this rate; RSS is read at 60 s and 300 s (a tenth and a half of a shorter soak). */
   soakSeconds: number
+  soakRate: number
   /** Results go to <outDir>/<name>.json, .md (and .svg with the open loop). */
   outDir: string
   name: string
@@ -72,10 +73,11 @@ export function optionsFromEnv (env: NodeJS.ProcessEnv = process.env, smoke = fa
     rates,
     mixedSeconds: num(env, 'BENCH_MIXED_SECONDS', s ? 2 : 8),
     mixedRate: env.BENCH_MIXED_RATE === undefined || env.BENCH_MIXED_RATE === '' ? (s ? 300 : null) : Number(env.BENCH_MIXED_RATE),
-    replaySeconds: num(env, 'BENCH_REPLAY_SECONDS', s ? 6 : 30),
+    replaySeconds: num(env, 'BENCH_REPLAY_SECONDS', s ? 6 : 45),
     replayRate: num(env, 'BENCH_REPLAY_RATE', s ? 300 : 800),
-    driftAt: drift === 'none' ? null : num(env, 'BENCH_DRIFT_AT', s ? 3 : 15),
-    soakSeconds: num(env, 'BENCH_SOAK_SECONDS', s ? 8 : 300),
+    driftAt: drift === 'none' ? null : num(env, 'BENCH_DRIFT_AT', s ? 3 : 10),
+    soakSeconds: num(env, 'BENCH_SOAK_SECONDS', s ? 8 : 600),
+    soakRate: num(env, 'BENCH_SOAK_RATE', s ? 300 : 1000),
     outDir: env.BENCH_OUT_DIR ?? 'loadtest/results',
     name: env.BENCH_NAME ?? (s ? 'smoke' : 'latest'),
     gatewayNodeArgs: (env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean),
@@ -138,28 +140,35 @@ export interface ReplaySummary {
   timeline: Array<{ t: number, Female: number | null, Male: number | null, dpd: number | null, dpdLo: number | null, dpdHi: number | null }>
   /** Seconds from injection until the 5 s window's DPD interval lies above the pre-drift interval. */
   detectSeconds: number | null
-  /** HOOK(policy): seconds from injection to the gateway's first automatic action; null = none seen. */
+  /** Seconds from injection to the gateway's first automatic action; null = none seen. */
   timeToActionSeconds: number | null
   action: PolicyAction | null
 }
+/** A stable replay of eval.jsonl (no drift) under the shipped policy, for minutes. */
 export interface SoakSummary {
   seconds: number
-  rps: number
-  p99: number
-  non2xx: number
+  rate: number
+  result: OpenLoopResult
   /** Every 2 s: VmRSS, and the V8 heap (used / total) from the gateway's /metrics. */
   samples: Array<{ t: number, rssMiB: number | null, heapUsedMiB: number | null, heapTotalMiB: number | null }>
-  /** The figures asked for: VmRSS at 60 s (or a quarter of a shorter soak) and at the end. */
+  /** When the two RSS readings were taken (s): 60 and 300 in the full-length soak. */
+  firstCheck: number
+  secondCheck: number
+  /** The figures asked for: VmRSS at the two checks (growth between them) and at the end. */
   rssAt60: number | null
+  rssAt300: number | null
   rssEnd: number | null
   growthPct: number | null
-  /** RSS follows V8's GC sawtooth, so two point readings depend on the phase: means and peaks over the first and last minute. */
+  /** RSS follows V8's GC sawtooth, so two point readings depend on the phase: means and peaks over the minute before each check. */
   rssMeanFirst: number | null
   rssMeanLast: number | null
   rssMaxFirst: number | null
   rssMaxLast: number | null
   heapUsedMeanFirst: number | null
   heapUsedMeanLast: number | null
+  /** Policy evaluations during the soak, and the automatic actions taken (must be none). */
+  evaluations: number | null
+  actions: PolicyAction[] | null
 }
 export interface BenchResults {
   meta: { date: string, node: string, cpus: number, cpuModel: string, loadavgStart: number[], loadavgEnd: number[], command: string, options: Omit<BenchOptions, 'log'>, durationSeconds: number }
@@ -408,7 +417,6 @@ async function runReplay (o: BenchOptions, rows: EvalRow[]): Promise<ReplaySumma
         const w = sexRates(await fairness(gw.url, 5))
         timeline.push({ t: round(t, 1), Female: w?.Female ?? null, Male: w?.Male ?? null, dpd: w?.gap ?? null, dpdLo: w?.dpdLo ?? null, dpdHi: w?.dpdHi ?? null })
         if (detectSeconds === null && Number.isFinite(injectedWall) && w?.dpdLo != null && beforeCi[1] !== null && w.dpdLo > beforeCi[1]) detectSeconds = round((Date.now() - injectedWall) / 1000, 1)
-        // HOOK(policy): time from injection to action.
         if (action === null && Number.isFinite(injectedWall)) action = await probePolicyAction(gw.url, MODEL, injectedWall, initialActive)
       }
     })()
@@ -468,13 +476,18 @@ async function runReplay (o: BenchOptions, rows: EvalRow[]): Promise<ReplaySumma
 export const pct = (x: number | null): string => x === null ? '-' : `${(100 * x).toFixed(1)}%`
 
 async function runSoak (o: BenchOptions, rows: EvalRow[]): Promise<SoakSummary> {
+  // The shipped policy (policies/income.yaml) decides; requests are not pinned, so any action
+  // would change what serves them. eval.jsonl in order, with its group labels, no drift.
   const gw = await startGatewayProcess({}, o.gatewayNodeArgs)
   try {
     const bodies = rows.map(r => bodyOf(r))
-    const firstCheck = Math.min(60, o.soakSeconds / 4)
+    const firstCheck = Math.min(60, o.soakSeconds / 10)
+    const secondCheck = Math.min(300, o.soakSeconds / 2)
     const samples: SoakSummary['samples'] = []
-    const t0 = Date.now()
+    const startedWall = Date.now()
+    const evaluations0 = await policyEvaluations(gw.url, MODEL)
     let rssAt60: number | null = null
+    let rssAt300: number | null = null
     const heap = async (): Promise<[number | null, number | null]> => {
       try {
         const text = await (await fetch(`${gw.url}/metrics`)).text()
@@ -485,47 +498,52 @@ async function runSoak (o: BenchOptions, rows: EvalRow[]): Promise<SoakSummary> 
       }
     }
     const timer = setInterval(() => {
-      const t = (Date.now() - t0) / 1000
+      const t = (Date.now() - startedWall) / 1000
       const rss = rssMiB(gw.child.pid)
       if (rssAt60 === null && t >= firstCheck) { rssAt60 = rss; o.log(`soak    RSS at ${t.toFixed(0)} s: ${rss?.toFixed(1)} MiB`) }
+      if (rssAt300 === null && t >= secondCheck) { rssAt300 = rss; o.log(`soak    RSS at ${t.toFixed(0)} s: ${rss?.toFixed(1)} MiB`) }
       void heap().then(([used, total]) => { samples.push({ t: round(t, 0), rssMiB: rss === null ? null : round(rss, 1), heapUsedMiB: used, heapTotalMiB: total }) })
     }, 2000)
-    let i = 0
-    const r = await autocannon({
-      url: `${gw.url}/v1/predict`,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
+    const result = await openLoop({
+      url: gw.url,
+      rate: o.soakRate,
+      seconds: o.soakSeconds,
       connections: o.connections,
-      duration: o.soakSeconds,
-      requests: [{ setupRequest: (req) => ({ ...req, body: bodies[i++ % bodies.length] }) }]
+      drainMs: 3000,
+      request: i => ({ body: bodies[i % bodies.length]! })
     })
     clearInterval(timer)
     const rssEnd = rssMiB(gw.child.pid)
-    const growth = rssAt60 !== null && rssEnd !== null ? round(100 * (rssEnd - rssAt60) / rssAt60, 1) : null
-    const span = Math.min(60, o.soakSeconds / 4)
+    const actions = await policyActions(gw.url, MODEL, startedWall)
+    const evaluations1 = await policyEvaluations(gw.url, MODEL)
+    const growth = rssAt60 !== null && rssAt300 !== null ? round(100 * (rssAt300 - rssAt60) / rssAt60, 1) : null
+    const span = Math.min(60, o.soakSeconds / 10)
     const stat = (from: number, to: number, key: 'rssMiB' | 'heapUsedMiB', f: 'mean' | 'max'): number | null => {
       const xs = samples.filter(x => x.t >= from && x.t <= to).map(x => x[key]).filter((x): x is number => x !== null)
       if (xs.length === 0) return null
       return round(f === 'max' ? Math.max(...xs) : xs.reduce((a, b) => a + b, 0) / xs.length, 1)
     }
-    const end = o.soakSeconds
     const summary: SoakSummary = {
       seconds: o.soakSeconds,
-      rps: r.requests.average,
-      p99: r.latency.p99,
-      non2xx: r.non2xx,
+      rate: o.soakRate,
+      result,
       samples,
+      firstCheck,
+      secondCheck,
       rssAt60: rssAt60 === null ? null : round(rssAt60, 1),
+      rssAt300: rssAt300 === null ? null : round(rssAt300, 1),
       rssEnd: rssEnd === null ? null : round(rssEnd, 1),
       growthPct: growth,
-      rssMeanFirst: stat(0, span, 'rssMiB', 'mean'),
-      rssMeanLast: stat(end - span, end, 'rssMiB', 'mean'),
-      rssMaxFirst: stat(0, span, 'rssMiB', 'max'),
-      rssMaxLast: stat(end - span, end, 'rssMiB', 'max'),
-      heapUsedMeanFirst: stat(0, span, 'heapUsedMiB', 'mean'),
-      heapUsedMeanLast: stat(end - span, end, 'heapUsedMiB', 'mean')
+      rssMeanFirst: stat(firstCheck - span, firstCheck, 'rssMiB', 'mean'),
+      rssMeanLast: stat(secondCheck - span, secondCheck, 'rssMiB', 'mean'),
+      rssMaxFirst: stat(firstCheck - span, firstCheck, 'rssMiB', 'max'),
+      rssMaxLast: stat(secondCheck - span, secondCheck, 'rssMiB', 'max'),
+      heapUsedMeanFirst: stat(firstCheck - span, firstCheck, 'heapUsedMiB', 'mean'),
+      heapUsedMeanLast: stat(secondCheck - span, secondCheck, 'heapUsedMiB', 'mean'),
+      evaluations: evaluations0 !== null && evaluations1 !== null ? evaluations1 - evaluations0 : null,
+      actions
     }
-    o.log(`soak    ${o.soakSeconds}s at ${r.requests.average.toFixed(0)} req/s: RSS ${summary.rssAt60} MiB at ${firstCheck} s, ${summary.rssEnd} MiB at the end (${growth}%); first/last ${span} s: RSS mean ${summary.rssMeanFirst}/${summary.rssMeanLast}, max ${summary.rssMaxFirst}/${summary.rssMaxLast} MiB, heap used mean ${summary.heapUsedMeanFirst}/${summary.heapUsedMeanLast} MiB`)
+    o.log(`soak    stable replay ${o.soakSeconds}s at ${o.soakRate}/s: achieved ${result.achieved.toFixed(0)}/s, p99 ${fmtMs(result.p99)}, non2xx ${result.non2xx}, timeouts ${result.timeouts}; RSS ${summary.rssAt60} MiB at ${firstCheck} s, ${summary.rssAt300} MiB at ${secondCheck} s (${growth}%), ${summary.rssEnd} MiB at the end; policy evaluations ${summary.evaluations ?? '-'}, automatic actions ${actions === null ? 'n/a' : actions.length}`)
     return summary
   } finally {
     await gw.stop()
@@ -582,7 +600,7 @@ export async function runBench (o: BenchOptions): Promise<BenchResults> {
     }
   }
   if (want.has('replay')) results.replay = await runReplay(o, rows)
-  if (want.has('soak')) results.soak = await runSoak(o, sample)
+  if (want.has('soak')) results.soak = await runSoak(o, rows)
   results.meta.loadavgEnd = loadavg().map(x => round(x, 2))
   results.meta.durationSeconds = round((Date.now() - started) / 1000, 0)
 

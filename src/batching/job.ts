@@ -24,6 +24,8 @@ export class InferJob {
   finishedAt = 0
   /** Clock.wallNow() at completion: the event timestamp. */
   completedAtWall = 0
+  /** The router's predicted ms from enqueue to answer when it chose by budget; -1 otherwise. */
+  predictedMs = -1
   /** Largest batch this job's rows ran in. */
   batchSize = 0
   /** Prediction ids, one per row, assigned on completion. */

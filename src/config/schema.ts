@@ -27,7 +27,7 @@ export const configSchema = z.strictObject({
     /** Execution provider; cuda falls back to cpu with a warning where CUDA is missing. */
     execution_provider: z.enum(['cpu', 'cuda']).default('cpu'),
     /** Threads that run inference (each holds every variant); 0 runs it on the HTTP thread. */
-    inference_threads: z.number().int().min(0).max(64).default(1),
+    inference_threads: z.number().int().min(0).max(64).default(2),
     intra_op_threads: positiveInt.default(1),
     inter_op_threads: positiveInt.default(1),
     warmup_runs: z.number().int().min(0).default(3),

@@ -1,8 +1,16 @@
 // A pool of inference threads (models.inference_threads). Every thread opens every variant, so
-// any thread can run any batch; a batch goes to the thread with the fewest runs pending. One
-// postMessage per batch, with the input copied once and transferred both ways. A thread that
-// dies is replaced and its sessions reopened; the batches it held fail (their requests get a
-// 500) and the gateway keeps serving.
+// any thread can run any batch. One postMessage per batch, with the input copied once and
+// transferred both ways. A thread that dies is replaced and its sessions reopened; the batch it
+// held fails (its requests get a 500) and the gateway keeps serving.
+//
+// Scheduling: a thread holds at most one batch; the rest wait here and an idle thread takes the
+// one with the earliest (queued at + expected run time). Variants share the threads, and a run
+// cannot be interrupted, so handing batches to the threads' own FIFO ports would make a 50 µs
+// distilled batch wait behind every queued 6 ms full batch: the latency router would then see
+// no fast variant at all under load. Ordering by arrival + cost lets short batches overtake long
+// ones that arrived less than their cost earlier, which bounds how long either can wait. The
+// expected run time is the variant's moving cost (a fixed part plus ms per row), measured here from post to answer (one
+// batch per thread, so that is the run alone). The extra hop between batches costs ~tens of µs.
 import { Worker } from 'node:worker_threads'
 import type { Config } from '../config/index.js'
 import { workerEntry } from '../worker-url.js'
@@ -21,14 +29,32 @@ export type PoolReply =
   | { t: 'log', level: 'info' | 'warn' | 'error', obj: object, msg: string }
 
 interface Call { resolve: (v: any) => void, reject: (e: Error) => void }
-interface Thread { worker: Worker, pending: number, calls: Map<number, Call> }
+interface Thread { worker: Worker, pending: number, calls: Map<number, Call>, running: Queued | null }
+/** A batch waiting for a thread (or running on one). */
+interface Queued extends Call { msg: Extract<PoolRequest, { t: 'run' }>, expected: number, due: number, postedAt: number, cost: RunCost }
+/**
+ * Per variant: a run costs about fixedMs + rows × rowMs. Each part is a moving average fed by
+ * the runs that show it: batches of SMALL_RUN rows or fewer mostly show the fixed cost, larger
+ * ones the per-row cost. A session's first run (allocations, kernel selection) is ignored.
+ */
+interface RunCost { rowMs: number, fixedMs: number, runs: number, sizedRuns: number }
+const SMALL_RUN = 4
+/**
+ * With two threads or more, the last idle one only takes batches expected to run this long or
+ * less: a short (distilled) batch then never waits behind a long (full) one, whatever the load.
+ */
+export const SHORT_RUN_MS = 1
 type OpenSpec = Extract<PoolRequest, { t: 'open' }>
+
+function expectedMs (c: RunCost, rows: number): number { return c.fixedMs + rows * c.rowMs }
 
 export class InferencePool {
   private readonly threads: Thread[] = []
   private readonly opened: OpenSpec[] = []
   private nextId = 1
   private closing = false
+  private readonly waiting: Queued[] = []
+  private readonly costs = new Map<string, RunCost>()
 
   constructor (readonly size: number, private readonly cfg: Config['models'], private readonly log: Logger) {
     for (let i = 0; i < size; i++) this.threads.push(this.spawn(i))
@@ -37,13 +63,19 @@ export class InferencePool {
   private spawn (i: number): Thread {
     const entry = workerEntry(import.meta.url, 'inference-worker')
     const worker = new Worker(entry.url, { workerData: { models: this.cfg, ...entry.workerData }, name: `fairgate-inference-${i}` })
-    const th: Thread = { worker, pending: 0, calls: new Map() }
+    const th: Thread = { worker, pending: 0, calls: new Map(), running: null }
     worker.on('message', (m: PoolReply) => {
       if (m.t === 'log') { this.log[m.level](m.obj, m.msg); return }
       const call = th.calls.get(m.id)
       if (call === undefined) return
       th.calls.delete(m.id)
       th.pending--
+      const run = th.running
+      if (run !== null && run.msg.id === m.id) {
+        th.running = null
+        if (m.t === 'ran') this.observe(run)
+        this.dispatch()
+      }
       if (m.t === 'error') call.reject(new Error(m.message))
       else if (m.t === 'ran') call.resolve(m.scores)
       else if (m.t === 'opened') call.resolve(m.provider)
@@ -59,9 +91,12 @@ export class InferencePool {
     this.log.error({ thread: i, err: err.message, failed_calls: th.calls.size }, 'inference thread died; replacing it')
     for (const c of th.calls.values()) c.reject(err)
     th.calls.clear()
+    th.running = null
     const fresh = this.spawn(i)
     this.threads[i] = fresh
+    // Its port runs these opens before any batch dispatched to it below.
     for (const spec of this.opened) void this.call(fresh, { ...spec, id: this.nextId++ }).catch(() => {})
+    this.dispatch()
   }
 
   private call<T> (th: Thread, msg: PoolRequest, transfer: ArrayBuffer[] = []): Promise<T> {
@@ -80,16 +115,95 @@ export class InferencePool {
     return providers[0]!
   }
 
-  /** Runs rows × width floats (copied from input) on the least busy thread. */
+  /** Runs rows × width floats (copied from input) on the first idle thread, in the order above. */
   run (key: string, input: Float32Array, rows: number, width: number): Promise<Float32Array> {
-    let th = this.threads[0]!
-    for (const x of this.threads) if (x.pending < th.pending) th = x
     const copy = input.slice(0, rows * width)
-    return this.call<Float32Array>(th, { t: 'run', id: this.nextId++, key, input: copy, rows }, [copy.buffer as ArrayBuffer])
+    let cost = this.costs.get(key)
+    if (cost === undefined) { cost = { rowMs: 0, fixedMs: 0, runs: 0, sizedRuns: 0 }; this.costs.set(key, cost) }
+    const now = performance.now()
+    return new Promise<Float32Array>((resolve, reject) => {
+      if (this.closing) { reject(new Error('inference pool is closed')); return }
+      const expected = expectedMs(cost, rows)
+      this.waiting.push({ msg: { t: 'run', id: this.nextId++, key, input: copy, rows }, expected, due: now + expected, postedAt: 0, cost, resolve, reject })
+      this.dispatch()
+    })
+  }
+
+  /** Batches waiting for a thread. */
+  get queued (): number { return this.waiting.length }
+
+  /** Expected ms of a run of `rows` rows of this variant (0 before it has run). */
+  runMs (key: string, rows: number): number {
+    const c = this.costs.get(key)
+    return c === undefined ? 0 : expectedMs(c, rows)
+  }
+
+  /**
+   * Expected ms before a new batch of this expected run time starts: the work ahead of it that
+   * can use the same threads, per thread. A long batch waits for the long work (what is left of
+   * the running long batches and every waiting one) spread over the threads it may use; a short
+   * one only for the short batches waiting, since the kept thread is free for it.
+   */
+  waitMs (runMs: number): number {
+    const long = this.isLong(runMs)
+    const now = performance.now()
+    let ms = 0
+    for (const th of this.threads) {
+      const r = th.running
+      if (r !== null && (long ? this.isLong(r.expected) : this.threads.length === 1)) ms += Math.max(0, r.expected - (now - r.postedAt))
+    }
+    for (const q of this.waiting) if (this.isLong(q.expected) === long) ms += q.expected
+    return ms / (long ? this.longLanes : this.threads.length)
+  }
+
+  /** Threads a long batch may use. */
+  get longLanes (): number { return this.threads.length > 1 ? this.threads.length - 1 : 1 }
+
+  /** Whether a batch of this expected run time is long (may not take the kept thread). */
+  isLong (runMs: number): boolean { return this.threads.length > 1 && runMs > SHORT_RUN_MS }
+
+  /** Hands the earliest-due waiting batches to idle threads, keeping one thread for short ones. */
+  private dispatch (): void {
+    while (this.waiting.length > 0) {
+      let idle: Thread | null = null
+      let idleCount = 0
+      for (const th of this.threads) if (th.running === null) { idleCount++; idle ??= th }
+      if (idle === null) return
+      const shortOnly = idleCount === 1 && this.threads.length > 1
+      let best = -1
+      for (let k = 0; k < this.waiting.length; k++) {
+        const q = this.waiting[k] as Queued
+        if (shortOnly && q.expected > SHORT_RUN_MS) continue
+        if (best < 0 || q.due < (this.waiting[best] as Queued).due) best = k
+      }
+      if (best < 0) return
+      const q = this.waiting.splice(best, 1)[0] as Queued
+      idle.running = q
+      q.postedAt = performance.now()
+      idle.calls.set(q.msg.id, q)
+      idle.pending++
+      idle.worker.postMessage(q.msg, [q.msg.input.buffer as ArrayBuffer])
+    }
+  }
+
+  private observe (q: Queued): void {
+    const c = q.cost
+    const rows = q.msg.rows
+    if (c.runs++ === 0) return
+    const ms = performance.now() - q.postedAt
+    // EWMAs with α = 0.2 as in the batcher; the first observation of each part sets it.
+    if (rows > SMALL_RUN) {
+      const perRow = Math.max(0, ms - c.fixedMs) / rows
+      c.rowMs = c.sizedRuns++ === 0 ? perRow : 0.8 * c.rowMs + 0.2 * perRow
+    } else {
+      const fixed = Math.max(0, ms - rows * c.rowMs)
+      c.fixedMs = c.runs === 2 ? fixed : 0.8 * c.fixedMs + 0.2 * fixed
+    }
   }
 
   async close (): Promise<void> {
     this.closing = true
+    for (const q of this.waiting.splice(0)) q.reject(new Error('inference pool is closed'))
     await Promise.allSettled(this.threads.map(th => Promise.race([
       this.call(th, { t: 'close', id: this.nextId++ }),
       new Promise(resolve => setTimeout(resolve, 2_000))

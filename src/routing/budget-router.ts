@@ -1,7 +1,15 @@
 // The adaptive router: for each request, the most preferred variant whose predicted latency fits
-// its budget. Prediction = the variant batcher's live estimate of queue wait plus one batch's
-// compute time (moving averages of what it just observed). A pinned variant is honoured; with no
-// budget the active variant serves; when nothing fits, the fastest prediction wins.
+// its budget. A pinned variant is honoured; with no budget the active variant serves; when
+// nothing fits, the fastest prediction wins.
+//
+// Prediction, with inference threads (the default): every variant shares them, so a request
+// waits for all the work ahead of it, whatever its variant: the pool's backlog (what is left of
+// the running batches and the batches waiting for a thread) plus the rows still queued in every
+// variant's batcher, each at its variant's moving cost (a fixed part plus ms per row), spread
+// over the threads; then its own run. That is deliberately pessimistic for a cheap variant (the pool
+// lets short batches overtake), which only matters when nothing fits and the fastest is taken
+// anyway. Without threads (inference_threads 0) it is the batcher's own estimate: queue wait
+// plus one batch's moving compute time.
 import type { Batcher, InferJob } from '../batching/index.js'
 import { FG_ERR_MODEL_NOT_READY } from '../errors.js'
 import type { ModelRuntime, VariantRuntime } from '../models/index.js'
@@ -15,17 +23,49 @@ export interface RoutingPolicy {
   defaultBudget: (model: string) => number
 }
 
+/**
+ * The prediction is a mean; the budget bounds the tail. So the router adds each variant's slack:
+ * the largest recent amount by which its answers came later than predicted (from arrival, so it
+ * also covers parsing, GC pauses and CPU contention), halving every SLACK_HALF_LIFE_MS. A peak
+ * rather than a percentile: it reacts to the first late answer instead of after many, and being
+ * too careful only moves requests to a faster variant. It fades without traffic too, so a
+ * variant that was once slow is tried again.
+ */
+const SLACK_HALF_LIFE_MS = 1000
+interface Slack { peak: number, at: number }
+
 export class BudgetRouter implements Router {
+  private readonly slack = new Map<VariantRuntime, Slack>()
+
   constructor (
     private readonly active: ActiveVariants,
     private readonly batcher: (v: VariantRuntime) => Batcher,
     private readonly policy: RoutingPolicy
   ) {}
 
-  /** Predicted ms from enqueue to answer for one more row on this variant. */
-  predict (v: VariantRuntime): number {
-    const b = this.batcher(v)
-    return b.estimateWaitMs() + b.ewmaBatchMs
+  /** Predicted ms from enqueue to answer for a job of `rows` rows on this variant. */
+  predict (v: VariantRuntime, rows = 1): number {
+    return this.predictWith(v, rows)
+  }
+
+  /** Predicted ms on the inference threads (NaN without them): the wait for the work ahead, then its own run. */
+  private predictWith (v: VariantRuntime, rows: number): number {
+    const pool = v.pool
+    if (pool === null) {
+      const b = this.batcher(v)
+      return b.estimateWaitMs() + b.ewmaBatchMs
+    }
+    const run = pool.runMs(v.key, rows)
+    const long = pool.isLong(run)
+    // Rows still in the batchers become batches of their variant's class ahead of this one.
+    let queued = 0
+    for (const u of v.model.variants) {
+      const n = u.state === 'ready' ? this.batcher(u).queuedRows : 0
+      if (n === 0) continue
+      const ms = pool.runMs(u.key, n)
+      if (pool.isLong(ms) === long) queued += ms
+    }
+    return pool.waitMs(run) + queued / (long ? pool.longLanes : pool.size) + run
   }
 
   choose (model: ModelRuntime, job: InferJob): VariantRuntime {
@@ -43,23 +83,43 @@ export class BudgetRouter implements Router {
       throw FG_ERR_MODEL_NOT_READY(model.name, activeName ?? model.variants[0]!.name)
     }
     // The active variant heads the preference list; the rest keep the policy's order.
+    const now = job.receivedAt
     let fastest: VariantRuntime | null = null
     let fastestMs = Infinity
-    const visit = (v: VariantRuntime): boolean => {
-      if (v.state !== 'ready') return false
-      const ms = this.predict(v)
-      if (ms <= budget) return true
-      if (ms < fastestMs) { fastestMs = ms; fastest = v }
-      return false
-    }
-    if (visit(head)) return head
     const order = this.policy.preference(model.name) ?? model.variants.map(v => v.name)
-    for (const name of order) {
-      if (name === head.name || !model.hasVariant(name)) continue
-      const v = model.variant(name)
-      if (visit(v)) return v
+    for (let k = -1; k < order.length; k++) {
+      let v = head
+      if (k >= 0) {
+        const name = order[k] as string
+        if (name === head.name || !model.hasVariant(name)) continue
+        v = model.variant(name)
+      }
+      if (v.state !== 'ready') continue
+      const predicted = this.predictWith(v, job.rows)
+      if (predicted + this.slackMs(v, now) <= budget) { job.predictedMs = predicted; return v }
+      // The fallback compares predictions alone: slack is noise every variant shares (a busy
+      // event loop makes the fast variant late too) and must not make a slow one look faster.
+      if (predicted < fastestMs) { fastestMs = predicted; fastest = v }
     }
-    if (fastest !== null) return fastest
-    throw FG_ERR_MODEL_NOT_READY(model.name, head.name)
+    if (fastest === null) throw FG_ERR_MODEL_NOT_READY(model.name, head.name)
+    job.predictedMs = fastestMs
+    return fastest
+  }
+
+  /** The variant's slack at `now` (ms). */
+  slackMs (v: VariantRuntime, now: number): number {
+    const s = this.slack.get(v)
+    if (s === undefined) return 0
+    return now <= s.at ? s.peak : s.peak * Math.pow(2, (s.at - now) / SLACK_HALF_LIFE_MS)
+  }
+
+  observe (job: InferJob): void {
+    const v = job.variant
+    if (job.predictedMs < 0 || job.error !== null || v === null) return
+    const late = (job.finishedAt - job.receivedAt) - job.predictedMs
+    const s = this.slack.get(v)
+    if (s === undefined) { this.slack.set(v, { peak: Math.max(0, late), at: job.finishedAt }); return }
+    s.peak = Math.max(late, this.slackMs(v, job.finishedAt), 0)
+    s.at = job.finishedAt
   }
 }

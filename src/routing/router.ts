@@ -5,4 +5,6 @@ import type { ModelRuntime, VariantRuntime } from '../models/index.js'
 export interface Router {
   /** The variant to run this job on; throws a coded error when none can. */
   choose: (model: ModelRuntime, job: InferJob) => VariantRuntime
+  /** Called with every answered job, so the router can learn from how long it took. */
+  observe: (job: InferJob) => void
 }

@@ -119,8 +119,8 @@ export class Tracing {
     try {
       const v = router.choose(job.model, job)
       span.setAttribute('fairgate.variant', v.name)
-      const predict = (router as { predict?: (v: VariantRuntime) => number }).predict
-      if (typeof predict === 'function') span.setAttribute('fairgate.predicted_ms', predict.call(router, v))
+      const predict = (router as { predict?: (v: VariantRuntime, rows: number) => number }).predict
+      if (typeof predict === 'function') span.setAttribute('fairgate.predicted_ms', predict.call(router, v, job.rows))
       parent.setAttribute('fairgate.variant', v.name)
       return v
     } catch (err) {

@@ -1,13 +1,14 @@
-// The latency-budget router's rules on stub estimates. Its effect under overload is measured
-// over HTTP by loadtest/bench-routing.ts (not asserted here: on a 2-core machine shared with the
-// load generator the result is too noisy for a test).
+// The latency-budget router's rules on stub estimates: which variant fits, how the prediction is
+// built from the inference pool's costs, and the slack learned from late answers. Its effect
+// under overload, end to end, is in adaptive-routing.test.ts and loadtest/bench-routing.ts.
 import t from 'tap'
 import type { InferJob } from '../../src/batching/index.js'
 import { ActiveVariants, BudgetRouter } from '../../src/routing/index.js'
 
 function stubModel (names: string[]): any {
-  const variants = names.map((name, index) => ({ name, index, state: 'ready' }))
-  return { name: 'm', variants, variant: (n: string) => variants.find(v => v.name === n)!, hasVariant: (n: string) => names.includes(n) }
+  const model: any = { name: 'm' }
+  const variants = names.map((name, index) => ({ name, index, state: 'ready', pool: null, key: `m/${name}`, model }))
+  return Object.assign(model, { variants, variant: (n: string) => variants.find(v => v.name === n)!, hasVariant: (n: string) => names.includes(n) })
 }
 
 t.test('picks the most preferred variant whose prediction fits the budget', async t => {
@@ -27,4 +28,69 @@ t.test('picks the most preferred variant whose prediction fits the budget', asyn
   model.variants[1].state = 'failed'
   active.set('m', 'full', 2)
   t.equal(router.choose(model, job(20)).name, 'distilled', 'a variant that is not ready is skipped')
+})
+
+/** A pool stub: fixed run costs per variant and a fixed wait per class (long / short). */
+function stubPool (runMs: Record<string, number>, wait: { long: number, short: number }): any {
+  return {
+    size: 2,
+    longLanes: 1,
+    runMs: (key: string, rows: number) => runMs[key.split('/')[1]!]! * rows,
+    isLong: (ms: number) => ms > 1,
+    waitMs: (ms: number) => ms > 1 ? wait.long : wait.short
+  }
+}
+
+t.test('with inference threads: wait for the work ahead of its class, plus its own run', async t => {
+  const model = stubModel(['full', 'int8', 'distilled'])
+  const pool = stubPool({ full: 0.2, int8: 0.1, distilled: 0.001 }, { long: 10, short: 0.5 })
+  for (const v of model.variants) v.pool = pool
+  const queued: Record<string, number> = { full: 0, int8: 0, distilled: 0 }
+  const active = new ActiveVariants()
+  active.init(model)
+  const router = new BudgetRouter(active, v => ({ queuedRows: queued[v.name]! }) as any, { preference: () => ['full', 'int8', 'distilled'], defaultBudget: () => 0 })
+  t.equal(router.predict(model.variant('full'), 32), 10 + 6.4, 'full: long wait + 32 rows × 0.2 ms')
+  t.equal(router.predict(model.variant('distilled'), 32), 0.5 + 0.032, 'distilled: short wait + its run')
+  queued.int8 = 50 // 5 ms of long work still in int8's batcher, on one long lane
+  t.equal(router.predict(model.variant('full'), 32), 10 + 5 + 6.4, 'rows queued in another long variant count')
+  t.equal(router.predict(model.variant('distilled'), 32), 0.5 + 0.032, 'but not for a short one')
+  const job = (rows: number, budgetMs: number): InferJob => ({ rows, budgetMs, pinned: null, receivedAt: 0, predictedMs: -1 }) as unknown as InferJob
+  const j = job(32, 20)
+  t.equal(router.choose(model, j).name, 'int8', 'full (21.4 ms) misses 20 ms, int8 (18.2 ms) fits')
+  t.equal(j.predictedMs, 10 + 5 + 3.2, 'the prediction is kept on the job')
+  t.equal(router.choose(model, job(32, 5)).name, 'distilled')
+})
+
+t.test('slack: a late answer makes the router careful, and it fades', async t => {
+  const model = stubModel(['full', 'distilled'])
+  const pool = stubPool({ full: 0.1, distilled: 0.001 }, { long: 0, short: 0 })
+  for (const v of model.variants) v.pool = pool
+  const active = new ActiveVariants()
+  active.init(model)
+  const router = new BudgetRouter(active, () => ({ queuedRows: 0 }) as any, { preference: () => ['full', 'distilled'], defaultBudget: () => 20 })
+  const full = model.variant('full')
+  const job = (at: number): InferJob => ({ rows: 64, budgetMs: 0, pinned: null, receivedAt: at, predictedMs: -1 }) as unknown as InferJob
+  const j = job(0)
+  t.equal(router.choose(model, j).name, 'full', 'predicted 6.4 ms: fits the policy\'s 20 ms default')
+  // It took 30 ms from arrival: 23.6 ms later than predicted.
+  Object.assign(j, { variant: full, error: null, finishedAt: 30 })
+  router.observe(j)
+  t.equal(router.slackMs(full, 30), 30 - 6.4)
+  t.equal(router.choose(model, job(31)).name, 'distilled', '6.4 + 23.6 ms no longer fits')
+  t.equal(router.slackMs(full, 1030), (30 - 6.4) / 2, 'halves in a second')
+  t.equal(router.choose(model, job(2030)).name, 'full', 'and after two seconds full fits again')
+  const early = job(3000)
+  router.choose(model, early)
+  Object.assign(early, { variant: full, error: null, finishedAt: 3001 })
+  router.observe(early)
+  t.ok(router.slackMs(full, 3001) < 6, 'an answer earlier than predicted does not raise it')
+  // When nothing fits, the fallback compares predictions alone.
+  const slowFast = job(3002)
+  Object.assign(slowFast, { budgetMs: 1 })
+  const distilled = model.variant('distilled')
+  const late = job(3002)
+  late.predictedMs = 0.1
+  Object.assign(late, { variant: distilled, error: null, finishedAt: 3052 })
+  router.observe(late)
+  t.equal(router.choose(model, slowFast).name, 'distilled', 'a noisy fast variant is still the fastest')
 })

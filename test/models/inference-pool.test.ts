@@ -1,0 +1,64 @@
+// The inference pool's scheduling: one batch per thread, and a short batch overtakes a long one
+// queued just before it (the latency router depends on it: a distilled batch must not wait
+// behind every queued full batch). Real models, one thread.
+import t from 'tap'
+import { join } from 'node:path'
+import { validateConfig } from '../../src/config/index.js'
+import { InferencePool } from '../../src/models/inference-pool.js'
+import { golden, INCOME_DIR, silentLog } from '../helpers/gateway.js'
+
+const WIDTH = 112
+const g = golden()
+
+async function pool (t: { teardown: (fn: () => unknown) => void }, threads = 1): Promise<InferencePool> {
+  const p = new InferencePool(threads, validateConfig({}).models, silentLog)
+  t.teardown(() => p.close())
+  for (const v of ['full', 'distilled']) await p.open(`income/${v}`, join(INCOME_DIR, `${v}.onnx`), 'input', 'probability', WIDTH)
+  return p
+}
+
+function rows (n: number): Float32Array {
+  const x = new Float32Array(n * WIDTH)
+  for (let i = 0; i < n; i++) x.set(g.encoded[i % g.rows]!, i * WIDTH)
+  return x
+}
+
+t.test('answers are the golden probabilities', async t => {
+  const p = await pool(t, 2)
+  const input = rows(16)
+  const [full, dist] = await Promise.all([p.run('income/full', input, 16, WIDTH), p.run('income/distilled', input, 16, WIDTH)])
+  for (let i = 0; i < 16; i++) {
+    t.ok(Math.abs(full[i]! - g.variants.full![i]!) < 1e-5, `full row ${i}`)
+    t.ok(Math.abs(dist[i]! - g.variants.distilled![i]!) < 1e-5, `distilled row ${i}`)
+  }
+})
+
+t.test('a distilled batch overtakes a full batch queued before it; order is FIFO within a variant', async t => {
+  const p = await pool(t)
+  const big = rows(256)
+  // Teach the pool each variant's cost.
+  for (let i = 0; i < 3; i++) { await p.run('income/full', big, 256, WIDTH); await p.run('income/distilled', big, 256, WIDTH) }
+  const order: string[] = []
+  const track = (name: string, pr: Promise<Float32Array>): Promise<void> => pr.then(() => { order.push(name) })
+  const all = [
+    track('full-1', p.run('income/full', big, 256, WIDTH)), // runs at once: the thread is idle
+    track('full-2', p.run('income/full', big, 256, WIDTH)), // waits
+    track('full-3', p.run('income/full', big, 256, WIDTH)), // waits
+    track('distilled', p.run('income/distilled', big, 256, WIDTH))
+  ]
+  t.equal(p.queued, 3, 'one batch on the thread, three waiting')
+  await Promise.all(all)
+  t.same(order, ['full-1', 'distilled', 'full-2', 'full-3'])
+})
+
+t.test('closing rejects the batches still waiting', async t => {
+  const p = new InferencePool(1, validateConfig({}).models, silentLog)
+  await p.open('income/full', join(INCOME_DIR, 'full.onnx'), 'input', 'probability', WIDTH)
+  const big = rows(256)
+  const first = p.run('income/full', big, 256, WIDTH)
+  const second = p.run('income/full', big, 256, WIDTH).then(() => 'ran', (err: Error) => err.message)
+  const closed = p.close()
+  await t.resolves(first, 'the running batch finishes')
+  t.match(await second, /closed/, 'the waiting one is rejected')
+  await closed
+})
