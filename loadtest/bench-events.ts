@@ -1,7 +1,8 @@
 // npm run bench:events — gateway throughput with Kafka streaming on against off, from one run.
 // Both gateways run as child processes while the same broker is up (so the only difference is
 // the event stream), on the distilled variant: the cheapest model, where per-event overhead
-// shows most. Runs alternate off/on; medians and their ratio are printed.
+// shows most. Runs alternate off/on; medians and their ratio are printed. The broker shares the
+// machine's cores, so with a broker of its own the bench also prints the broker's CPU per request.
 import { startBroker } from '../scripts/kafka-broker.mjs'
 import { closedLoop, evalRows, median, startGatewayProcess, threadCpuMs } from './lib/harness.js'
 
@@ -19,6 +20,12 @@ const on: number[] = []
 // Gateway CPU per request (µs): its main thread, and its other threads (the Kafka worker).
 const cpuMain: Record<'off' | 'on', number[]> = { off: [], on: [] }
 const cpuOther: Record<'off' | 'on', number[]> = { off: [], on: [] }
+// The broker JVM's CPU per request (µs), when the bench started it.
+const cpuBroker: number[] = []
+const brokerCpuMs = (): number | null => {
+  const t = broker?.pid == null ? null : threadCpuMs(broker.pid)
+  return t === null ? null : t.main + t.others
+}
 let sent = 0
 try {
   for (let r = 0; r < REPEATS; r++) {
@@ -27,8 +34,10 @@ try {
       const gw = await startGatewayProcess(env)
       await closedLoop(gw.url, bodies, CONNECTIONS, 2) // warm-up
       const cpu0 = threadCpuMs(gw.child.pid!)
+      const broker0 = brokerCpuMs()
       const res = await closedLoop(gw.url, bodies, CONNECTIONS, SECONDS)
       const cpu1 = threadCpuMs(gw.child.pid!)
+      const broker1 = brokerCpuMs()
       let cpuNote = ''
       if (cpu0 !== null && cpu1 !== null && res.total > 0) {
         const m = (cpu1.main - cpu0.main) * 1000 / res.total
@@ -36,6 +45,11 @@ try {
         cpuMain[mode].push(m)
         cpuOther[mode].push(o)
         cpuNote = `  cpu/req main ${m.toFixed(0)} µs, other threads ${o.toFixed(0)} µs`
+      }
+      if (mode === 'on' && broker0 !== null && broker1 !== null && res.total > 0) {
+        const b = (broker1 - broker0) * 1000 / res.total
+        cpuBroker.push(b)
+        cpuNote += `, broker ${b.toFixed(0)} µs`
       }
       if (mode === 'on') {
         const m = await (await fetch(`${gw.url}/metrics`)).text()
@@ -56,4 +70,5 @@ console.log(`kafka on : ${median(on).toFixed(0)} req/s (median); ${sent} predict
 if (cpuMain.on.length > 0 && cpuMain.off.length > 0) {
   console.log(`gateway main thread cpu/req: off ${median(cpuMain.off).toFixed(0)} µs, on ${median(cpuMain.on).toFixed(0)} µs (ratio off/on ${(median(cpuMain.off) / median(cpuMain.on)).toFixed(2)}); other threads: off ${median(cpuOther.off).toFixed(0)} µs, on ${median(cpuOther.on).toFixed(0)} µs`)
 }
+if (cpuBroker.length > 0) console.log(`broker cpu/req with kafka on: ${median(cpuBroker).toFixed(0)} µs (same machine)`)
 console.log(`ratio on/off: ${ratio.toFixed(2)} (goal >= 0.90)`)

@@ -52,7 +52,7 @@ export const configSchema = z.strictObject({
     /** Events held while Kafka is slow or down; beyond it the oldest are dropped and counted. */
     buffer_size: positiveInt.default(100_000),
     batch_size: positiveInt.default(500),
-    linger_ms: nonNegative.default(5),
+    linger_ms: nonNegative.default(50),
     send_timeout_ms: positiveInt.default(10_000),
     retry_initial_ms: positiveInt.default(100),
     retry_max_ms: positiveInt.default(5_000),

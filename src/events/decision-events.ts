@@ -3,6 +3,8 @@
 // a new replica starts on the current decision) with a group of its own.
 import { randomBytes } from 'node:crypto'
 import { Kafka, logLevel, type Consumer } from 'kafkajs'
+// kafkajs without its 1 ms idle timer loop (kafkajs-request-queue.ts), on this thread too.
+import './kafkajs-request-queue.js'
 import type { Config } from '../config/index.js'
 import type { Logger } from '../models/index.js'
 import { ceHeaders } from './cloudevents.js'

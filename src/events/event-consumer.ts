@@ -3,6 +3,8 @@
 // rebuilds its windows from the log and needs no state store of its own.
 import { randomBytes } from 'node:crypto'
 import { Kafka, logLevel, type Consumer, type EachBatchPayload } from 'kafkajs'
+// kafkajs without its 1 ms idle timer loop (kafkajs-request-queue.ts), on this thread too.
+import './kafkajs-request-queue.js'
 import type { Config } from '../config/index.js'
 import type { Logger } from '../models/index.js'
 import type { FeedbackEvent, PredictionEvent } from './schema.js'

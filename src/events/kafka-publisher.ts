@@ -18,7 +18,7 @@ import type { Logger, VariantRuntime } from '../models/index.js'
 import type { GatewayMetrics } from '../telemetry/index.js'
 import { EventRing, type OutboundMessage } from './event-ring.js'
 import { KafkaTransport } from './kafka-transport.js'
-import { N_BATCH, N_DECISION, N_FEATURES, N_GROUPS, N_LANE, N_LATENCY, N_QUEUE, N_SCORE, N_TS, NUMS, type LaneDef, type WireBatch } from './wire.js'
+import { N_BATCH, N_DECISION, N_FEATURES, N_GROUPS, N_LANE, N_LATENCY, N_QUEUE, N_SCORE, N_TS, NUMS, WireStrings, type LaneDef, type WireBatch } from './wire.js'
 
 export const TOPIC_PREDICTIONS = 0
 export const TOPIC_FEEDBACK = 1
@@ -209,8 +209,7 @@ export class KafkaPublisher {
     const ring = this.ring
     const n = Math.min(ring.size, this.cfg.batch_size)
     const topics = new Uint8Array(n)
-    const ids = new Array<string>(n)
-    const reqIds = new Array<string>(n)
+    const strs = new WireStrings(n)
     const nums = new Float64Array(n * NUMS)
     let msgs: Array<OutboundMessage | null> | null = null
     let groups = this.groupsScratch
@@ -228,8 +227,7 @@ export class KafkaPublisher {
       if (msg !== null && msg !== undefined) {
         msgs ??= new Array<OutboundMessage | null>(n).fill(null)
         msgs[k] = msg
-        ids[k] = ''
-        reqIds[k] = ''
+        strs.add('', '')
         continue
       }
       const job = ring.jobs[i] as InferJob
@@ -241,8 +239,7 @@ export class KafkaPublisher {
       }
       const o = k * NUMS
       const score = job.scores[row] as number
-      ids[k] = job.ids[row] as string
-      reqIds[k] = job.requestId
+      strs.add(job.ids[row] as string, job.requestId)
       nums[o + N_LANE] = lane
       nums[o + N_TS] = job.completedAtWall
       nums[o + N_SCORE] = score
@@ -275,7 +272,7 @@ export class KafkaPublisher {
     ring.drop(n)
     this.inflight = n
     // Exact-size copies: postMessage clones a typed array's whole buffer, not just the view.
-    this.batch = { n, topics, ids, reqIds, nums, groups: groups.slice(0, g), features: features === null ? null : features.slice(0, f), msgs, newLanes: null }
+    this.batch = { n, topics, strs: strs.value, cuts: strs.cuts, nums, groups: groups.slice(0, g), features: features === null ? null : features.slice(0, f), msgs, newLanes: null }
   }
 
   /** Sends the current batch; a retry sends the same events (same bytes, same ce_id) in the same order. */

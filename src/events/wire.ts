@@ -1,6 +1,6 @@
 // What crosses from the gateway's main thread to the Kafka worker (kafka-worker.ts): one
 // WireBatch per producer send, never one message per event. Prediction rows travel as compact
-// columns (a few numbers, the id and request id strings, interned group ids) and become JSON,
+// columns (a few numbers, the id and request id in one string, interned group ids) and become JSON,
 // CloudEvents headers and Kafka records in the worker; that is cheaper on the main thread than
 // building and cloning the JSON strings there. Serialization is deterministic, so a batch that
 // is posted again (a retry, or a fresh worker after a crash) produces the same bytes.
@@ -37,9 +37,14 @@ export interface WireBatch {
   n: number
   /** Topic index per event. */
   topics: Uint8Array
-  /** Prediction id and request id per event ('' where msgs holds a prebuilt message). */
-  ids: string[]
-  reqIds: string[]
+  /**
+   * Prediction id and request id of every event, concatenated (WireStrings): postMessage clones
+   * one string much faster than an array of 2n short ones (~1 µs per event less on the main
+   * thread), and the worker takes each back as a slice without copying.
+   */
+  strs: string
+  /** Where each string of strs starts: event k's id is [2k, 2k+1), its request id [2k+1, 2k+2). */
+  cuts: Uint32Array
   /** NUMS numbers per event (see N_*). */
   nums: Float64Array
   /** Group ids of every prediction row, lane.attributes.length each. */
@@ -75,6 +80,30 @@ export type FromWorker =
   | { t: 'done', id: number }
   | { t: 'error', id: number, message: string }
   | { t: 'log', level: 'info' | 'warn' | 'error', obj: Record<string, unknown>, msg: string }
+
+/** Builds WireBatch.strs and cuts, event by event ('' and '' where msgs holds a prebuilt message). */
+export class WireStrings {
+  readonly cuts: Uint32Array
+  private strs = ''
+  private k = 0
+
+  constructor (n: number) { this.cuts = new Uint32Array(2 * n + 1) }
+
+  add (id: string, requestId: string): void {
+    this.strs += id
+    this.cuts[++this.k] = this.strs.length
+    this.strs += requestId
+    this.cuts[++this.k] = this.strs.length
+  }
+
+  get value (): string { return this.strs }
+}
+
+/** Event k's prediction id. */
+export function wireId (b: WireBatch, k: number): string { return b.strs.slice(b.cuts[2 * k], b.cuts[2 * k + 1]) }
+
+/** Event k's request id. */
+export function wireRequestId (b: WireBatch, k: number): string { return b.strs.slice(b.cuts[2 * k + 1], b.cuts[2 * k + 2]) }
 
 /** A number as JSON.stringify writes it. */
 function num (x: number): string { return Number.isFinite(x) ? String(x) : 'null' }
@@ -123,9 +152,9 @@ export class PredictionEncoder {
     const o = k * NUMS
     const nums = b.nums
     const lane = this.lanes[nums[o + N_LANE] as number]!
-    const id = b.ids[k] as string
+    const id = wireId(b, k)
     const ts = nums[o + N_TS] as number
-    let value = `{"id":${JSON.stringify(id)},"request_id":${JSON.stringify(b.reqIds[k])},"ts":${num(ts)}${lane.prefix}${num(nums[o + N_SCORE] as number)},"decision":${nums[o + N_DECISION] as number},"latency_ms":${num(Math.round((nums[o + N_LATENCY] as number) * 1000) / 1000)},"queue_ms":${num(Math.round((nums[o + N_QUEUE] as number) * 1000) / 1000)},"batch_size":${num(nums[o + N_BATCH] as number)}${this.replicaTail}`
+    let value = `{"id":${JSON.stringify(id)},"request_id":${JSON.stringify(wireRequestId(b, k))},"ts":${num(ts)}${lane.prefix}${num(nums[o + N_SCORE] as number)},"decision":${nums[o + N_DECISION] as number},"latency_ms":${num(Math.round((nums[o + N_LATENCY] as number) * 1000) / 1000)},"queue_ms":${num(Math.round((nums[o + N_QUEUE] as number) * 1000) / 1000)},"batch_size":${num(nums[o + N_BATCH] as number)}${this.replicaTail}`
     const g = nums[o + N_GROUPS] as number
     if (this.init.includeGroups) {
       value += ',"groups":{'

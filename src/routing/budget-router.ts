@@ -24,18 +24,20 @@ export interface RoutingPolicy {
 }
 
 /**
- * The prediction is a mean; the budget bounds the tail. So the router adds each variant's slack:
- * the largest recent amount by which its answers came later than predicted (from arrival, so it
- * also covers parsing, GC pauses and CPU contention), halving every SLACK_HALF_LIFE_MS. A peak
- * rather than a percentile: it reacts to the first late answer instead of after many, and being
- * too careful only moves requests to a faster variant. It fades without traffic too, so a
- * variant that was once slow is tried again.
+ * The prediction is a mean; the budget bounds the tail. So the router adds the model's slack:
+ * the largest recent amount by which any of its budgeted answers came later than predicted
+ * (from arrival, so it also covers parsing, GC pauses and CPU contention), halving every
+ * SLACK_HALF_LIFE_MS. Per model, not per variant: on a small machine a slow variant makes the
+ * fast one late too (they share the cores), so a late answer anywhere must make the router
+ * careful with every variant, which moves load to the fast one until answers are on time
+ * again. A peak rather than a percentile, to react to the first late answer; too much care only
+ * costs accuracy, and the slack fades, so the slow variant is tried again.
  */
 const SLACK_HALF_LIFE_MS = 1000
 interface Slack { peak: number, at: number }
 
 export class BudgetRouter implements Router {
-  private readonly slack = new Map<VariantRuntime, Slack>()
+  private readonly slack = new Map<ModelRuntime, Slack>()
 
   constructor (
     private readonly active: ActiveVariants,
@@ -83,7 +85,7 @@ export class BudgetRouter implements Router {
       throw FG_ERR_MODEL_NOT_READY(model.name, activeName ?? model.variants[0]!.name)
     }
     // The active variant heads the preference list; the rest keep the policy's order.
-    const now = job.receivedAt
+    const slack = this.slackMs(model, job.receivedAt)
     let fastest: VariantRuntime | null = null
     let fastestMs = Infinity
     const order = this.policy.preference(model.name) ?? model.variants.map(v => v.name)
@@ -96,9 +98,8 @@ export class BudgetRouter implements Router {
       }
       if (v.state !== 'ready') continue
       const predicted = this.predictWith(v, job.rows)
-      if (predicted + this.slackMs(v, now) <= budget) { job.predictedMs = predicted; return v }
-      // The fallback compares predictions alone: slack is noise every variant shares (a busy
-      // event loop makes the fast variant late too) and must not make a slow one look faster.
+      if (predicted + slack <= budget) { job.predictedMs = predicted; return v }
+      // When nothing fits, the fastest prediction wins.
       if (predicted < fastestMs) { fastestMs = predicted; fastest = v }
     }
     if (fastest === null) throw FG_ERR_MODEL_NOT_READY(model.name, head.name)
@@ -106,9 +107,9 @@ export class BudgetRouter implements Router {
     return fastest
   }
 
-  /** The variant's slack at `now` (ms). */
-  slackMs (v: VariantRuntime, now: number): number {
-    const s = this.slack.get(v)
+  /** The model's slack at `now` (ms). */
+  slackMs (model: ModelRuntime, now: number): number {
+    const s = this.slack.get(model)
     if (s === undefined) return 0
     return now <= s.at ? s.peak : s.peak * Math.pow(2, (s.at - now) / SLACK_HALF_LIFE_MS)
   }
@@ -117,9 +118,9 @@ export class BudgetRouter implements Router {
     const v = job.variant
     if (job.predictedMs < 0 || job.error !== null || v === null) return
     const late = (job.finishedAt - job.receivedAt) - job.predictedMs
-    const s = this.slack.get(v)
-    if (s === undefined) { this.slack.set(v, { peak: Math.max(0, late), at: job.finishedAt }); return }
-    s.peak = Math.max(late, this.slackMs(v, job.finishedAt), 0)
+    const s = this.slack.get(job.model)
+    if (s === undefined) { this.slack.set(job.model, { peak: Math.max(0, late), at: job.finishedAt }); return }
+    s.peak = Math.max(late, this.slackMs(job.model, job.finishedAt), 0)
     s.at = job.finishedAt
   }
 }
