@@ -169,7 +169,6 @@ export class Gateway {
 
   private complete (job: InferJob): void {
     if (job.span !== null) this.tracing.jobDone(job)
-    this.router.observe(job)
     if (job.error === null) {
       const wall = this.clock.wallNow()
       job.completedAtWall = wall
@@ -191,6 +190,9 @@ export class Gateway {
     const respond = job.respond
     job.respond = null
     if (respond !== null) respond(job)
+    // After the answer is written, so the router learns the whole time the gateway took.
+    job.answeredAt = this.clock.now()
+    this.router.observe(job)
   }
 
   private remember (job: InferJob, wall: number): void {

@@ -22,6 +22,8 @@ export class InferJob {
   enqueuedAt = 0
   startedAt = -1
   finishedAt = 0
+  /** Clock.now() once the answer was handed to the caller (written, for HTTP). */
+  answeredAt = 0
   /** Clock.wallNow() at completion: the event timestamp. */
   completedAtWall = 0
   /** The router's predicted ms from enqueue to answer when it chose by budget; -1 otherwise. */

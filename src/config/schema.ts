@@ -28,6 +28,8 @@ export const configSchema = z.strictObject({
     execution_provider: z.enum(['cpu', 'cuda']).default('cpu'),
     /** Threads that run inference (each holds every variant); 0 runs it on the HTTP thread. */
     inference_threads: z.number().int().min(0).max(64).default(2),
+    /** Niceness of the inference threads that run long batches (Linux; 0 = same as the HTTP thread). */
+    inference_nice: z.number().int().min(0).max(19).default(10),
     intra_op_threads: positiveInt.default(1),
     inter_op_threads: positiveInt.default(1),
     warmup_runs: z.number().int().min(0).default(3),

@@ -52,9 +52,13 @@ function installTracing (app: FastifyInstance, tracing: Tracing): void {
   app.addHook('onRequestAbort', (req, done) => { end(req, 499, true); done() })
 }
 
+/** Set by the onRequest hook: Clock.now() when the request's headers were read. */
+interface ArrivedRequest { fgArrived?: number }
+
 function context (gw: Gateway, req: FastifyRequest): ParseContext {
   return {
-    now: gw.clock.now(),
+    // A budget (and latency_ms) counts from arrival, so reading and parsing the body count too.
+    now: (req as ArrivedRequest).fgArrived ?? gw.clock.now(),
     maxRows: gw.config.http.max_rows_per_request,
     defaultBudgetMs: gw.config.batching.default_latency_budget_ms,
     headerBudget: req.headers['x-latency-budget-ms'],
@@ -77,6 +81,8 @@ export function buildServer (gw: Gateway, opts: ServerOptions = {}): FastifyInst
   const tracing = gw.tracing
   const traced = tracing.enabled
   if (traced) installTracing(app, tracing)
+  const clock = gw.clock
+  app.addHook('onRequest', (req, _reply, done) => { (req as ArrivedRequest).fgArrived = clock.now(); done() })
   // JSON only: a text/plain body would otherwise reach the parsers as a string.
   app.removeContentTypeParser('text/plain')
 

@@ -37,16 +37,27 @@ interface Queued extends Call { msg: Extract<PoolRequest, { t: 'run' }>, expecte
  * the runs that show it: batches of SMALL_RUN rows or fewer mostly show the fixed cost, larger
  * ones the per-row cost. A session's first run (allocations, kernel selection) is ignored.
  */
-interface RunCost { rowMs: number, fixedMs: number, runs: number, sizedRuns: number }
+interface RunCost { rowMs: number, fixedMs: number, runs: number, sizedRuns: number, fixedRuns: number }
 const SMALL_RUN = 4
 /**
- * With two threads or more, the last idle one only takes batches expected to run this long or
- * less: a short (distilled) batch then never waits behind a long (full) one, whatever the load.
+ * With two threads or more, the last one only takes batches expected to run this long or less:
+ * a short (distilled) batch then never waits behind a long (full) one, whatever the load.
  */
 export const SHORT_RUN_MS = 1
 type OpenSpec = Extract<PoolRequest, { t: 'open' }>
 
 function expectedMs (c: RunCost, rows: number): number { return c.fixedMs + rows * c.rowMs }
+
+/** Feeds one run's time into the cost; EWMAs with α = 0.2 as in the batcher, the first observation of each part sets it. */
+function learn (c: RunCost, rows: number, ms: number): void {
+  if (rows > SMALL_RUN) {
+    const perRow = Math.max(0, ms - c.fixedMs) / rows
+    c.rowMs = c.sizedRuns++ === 0 ? perRow : 0.8 * c.rowMs + 0.2 * perRow
+  } else {
+    const fixed = Math.max(0, ms - rows * c.rowMs)
+    c.fixedMs = c.fixedRuns++ === 0 ? fixed : 0.8 * c.fixedMs + 0.2 * fixed
+  }
+}
 
 export class InferencePool {
   private readonly threads: Thread[] = []
@@ -62,7 +73,10 @@ export class InferencePool {
 
   private spawn (i: number): Thread {
     const entry = workerEntry(import.meta.url, 'inference-worker')
-    const worker = new Worker(entry.url, { workerData: { models: this.cfg, ...entry.workerData }, name: `fairgate-inference-${i}` })
+    // The thread kept for short batches stays at normal priority; the others yield the CPU to it
+    // and to the HTTP thread (see models.inference_nice).
+    const nice = this.size > 1 && i < this.size - 1 ? this.cfg.inference_nice : 0
+    const worker = new Worker(entry.url, { workerData: { models: this.cfg, nice, ...entry.workerData }, name: `fairgate-inference-${i}` })
     const th: Thread = { worker, pending: 0, calls: new Map(), running: null }
     worker.on('message', (m: PoolReply) => {
       if (m.t === 'log') { this.log[m.level](m.obj, m.msg); return }
@@ -118,8 +132,7 @@ export class InferencePool {
   /** Runs rows × width floats (copied from input) on the first idle thread, in the order above. */
   run (key: string, input: Float32Array, rows: number, width: number): Promise<Float32Array> {
     const copy = input.slice(0, rows * width)
-    let cost = this.costs.get(key)
-    if (cost === undefined) { cost = { rowMs: 0, fixedMs: 0, runs: 0, sizedRuns: 0 }; this.costs.set(key, cost) }
+    const cost = this.costFor(key)
     const now = performance.now()
     return new Promise<Float32Array>((resolve, reject) => {
       if (this.closing) { reject(new Error('inference pool is closed')); return }
@@ -127,6 +140,12 @@ export class InferencePool {
       this.waiting.push({ msg: { t: 'run', id: this.nextId++, key, input: copy, rows }, expected, due: now + expected, postedAt: 0, cost, resolve, reject })
       this.dispatch()
     })
+  }
+
+  private costFor (key: string): RunCost {
+    let cost = this.costs.get(key)
+    if (cost === undefined) { cost = { rowMs: 0, fixedMs: 0, runs: 0, sizedRuns: 0, fixedRuns: 0 }; this.costs.set(key, cost) }
+    return cost
   }
 
   /** Batches waiting for a thread. */
@@ -162,44 +181,55 @@ export class InferencePool {
   /** Whether a batch of this expected run time is long (may not take the kept thread). */
   isLong (runMs: number): boolean { return this.threads.length > 1 && runMs > SHORT_RUN_MS }
 
-  /** Hands the earliest-due waiting batches to idle threads, keeping one thread for short ones. */
+  /** Hands the earliest-due waiting batches to idle threads; the last thread only takes short ones. */
   private dispatch (): void {
-    while (this.waiting.length > 0) {
-      let idle: Thread | null = null
-      let idleCount = 0
-      for (const th of this.threads) if (th.running === null) { idleCount++; idle ??= th }
-      if (idle === null) return
-      const shortOnly = idleCount === 1 && this.threads.length > 1
+    const n = this.threads.length
+    for (let i = 0; i < n && this.waiting.length > 0; i++) {
+      const th = this.threads[i] as Thread
+      if (th.running !== null) continue
+      const shortOnly = n > 1 && i === n - 1
       let best = -1
       for (let k = 0; k < this.waiting.length; k++) {
         const q = this.waiting[k] as Queued
         if (shortOnly && q.expected > SHORT_RUN_MS) continue
         if (best < 0 || q.due < (this.waiting[best] as Queued).due) best = k
       }
-      if (best < 0) return
+      if (best < 0) continue
       const q = this.waiting.splice(best, 1)[0] as Queued
-      idle.running = q
+      th.running = q
       q.postedAt = performance.now()
-      idle.calls.set(q.msg.id, q)
-      idle.pending++
-      idle.worker.postMessage(q.msg, [q.msg.input.buffer as ArrayBuffer])
+      th.calls.set(q.msg.id, q)
+      th.pending++
+      th.worker.postMessage(q.msg, [q.msg.input.buffer as ArrayBuffer])
     }
   }
 
   private observe (q: Queued): void {
-    const c = q.cost
-    const rows = q.msg.rows
-    if (c.runs++ === 0) return
-    const ms = performance.now() - q.postedAt
-    // EWMAs with α = 0.2 as in the batcher; the first observation of each part sets it.
-    if (rows > SMALL_RUN) {
-      const perRow = Math.max(0, ms - c.fixedMs) / rows
-      c.rowMs = c.sizedRuns++ === 0 ? perRow : 0.8 * c.rowMs + 0.2 * perRow
-    } else {
-      const fixed = Math.max(0, ms - rows * c.rowMs)
-      c.fixedMs = c.runs === 2 ? fixed : 0.8 * c.fixedMs + 0.2 * fixed
-    }
+    // A session's first run (allocations, kernel selection, cold weights) says nothing of the next.
+    if (q.cost.runs++ === 0) return
+    learn(q.cost, q.msg.rows, performance.now() - q.postedAt)
   }
+
+  /**
+   * Warm-up: runs batches of each size `runs` times on every thread (each thread has its own
+   * session, and a cold one is many times slower), outside the queue, and learns the variant's
+   * cost from all but each thread's first round.
+   */
+  async warm (key: string, input: Float32Array, width: number, sizes: readonly number[], runs: number): Promise<void> {
+    const cost = this.costFor(key)
+    await Promise.all(this.threads.map(async th => {
+      for (let i = 0; i < runs; i++) {
+        for (const rows of sizes) {
+          const copy = input.slice(0, rows * width)
+          const t0 = performance.now()
+          await this.call<Float32Array>(th, { t: 'run', id: this.nextId++, key, input: copy, rows }, [copy.buffer as ArrayBuffer])
+          if (i > 0) learn(cost, rows, performance.now() - t0)
+        }
+      }
+    }))
+    cost.runs = Math.max(cost.runs, 1)
+  }
+
 
   async close (): Promise<void> {
     this.closing = true

@@ -142,9 +142,12 @@ export class ModelRegistry {
       // at both the smallest and the largest batch the batcher will send.
       const width = v.model.width
       const buf = new Float32Array(this.maxBatch * width)
-      for (let i = 0; i < this.cfg.warmup_runs; i++) {
-        await v.run(buf, 1)
-        await v.run(buf, this.maxBatch)
+      if (v.pool !== null) await v.pool.warm(v.key, buf, width, [1, this.maxBatch], this.cfg.warmup_runs)
+      else {
+        for (let i = 0; i < this.cfg.warmup_runs; i++) {
+          await v.run(buf, 1)
+          await v.run(buf, this.maxBatch)
+        }
       }
       v.state = 'ready'
       this.log.info({ model: v.model.name, variant: v.name, provider: v.provider, threads: this.cfg.inference_threads }, 'variant ready')

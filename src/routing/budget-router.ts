@@ -26,14 +26,15 @@ export interface RoutingPolicy {
 /**
  * The prediction is a mean; the budget bounds the tail. So the router adds the model's slack:
  * the largest recent amount by which any of its budgeted answers came later than predicted
- * (from arrival, so it also covers parsing, GC pauses and CPU contention), halving every
+ * (from arrival to the answer written, so it also covers parsing, serializing, GC pauses and
+ * CPU contention), halving every
  * SLACK_HALF_LIFE_MS. Per model, not per variant: on a small machine a slow variant makes the
  * fast one late too (they share the cores), so a late answer anywhere must make the router
  * careful with every variant, which moves load to the fast one until answers are on time
  * again. A peak rather than a percentile, to react to the first late answer; too much care only
  * costs accuracy, and the slack fades, so the slow variant is tried again.
  */
-const SLACK_HALF_LIFE_MS = 1000
+const SLACK_HALF_LIFE_MS = 3000
 interface Slack { peak: number, at: number }
 
 export class BudgetRouter implements Router {
@@ -116,11 +117,12 @@ export class BudgetRouter implements Router {
 
   observe (job: InferJob): void {
     const v = job.variant
-    if (job.predictedMs < 0 || job.error !== null || v === null) return
-    const late = (job.finishedAt - job.receivedAt) - job.predictedMs
+    // Errors count too: a 504 (budget expired in the queue) is the latest answer of all.
+    if (job.predictedMs < 0 || v === null) return
+    const late = (job.answeredAt - job.receivedAt) - job.predictedMs
     const s = this.slack.get(job.model)
-    if (s === undefined) { this.slack.set(job.model, { peak: Math.max(0, late), at: job.finishedAt }); return }
-    s.peak = Math.max(late, this.slackMs(job.model, job.finishedAt), 0)
-    s.at = job.finishedAt
+    if (s === undefined) { this.slack.set(job.model, { peak: Math.max(0, late), at: job.answeredAt }); return }
+    s.peak = Math.max(late, this.slackMs(job.model, job.answeredAt), 0)
+    s.at = job.answeredAt
   }
 }

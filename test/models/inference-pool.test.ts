@@ -2,6 +2,7 @@
 // queued just before it (the latency router depends on it: a distilled batch must not wait
 // behind every queued full batch). Real models, one thread.
 import t from 'tap'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { validateConfig } from '../../src/config/index.js'
 import { InferencePool } from '../../src/models/inference-pool.js'
@@ -61,4 +62,36 @@ t.test('closing rejects the batches still waiting', async t => {
   await t.resolves(first, 'the running batch finishes')
   t.match(await second, /closed/, 'the waiting one is rejected')
   await closed
+})
+
+t.test('two threads: a short batch runs at once on the kept thread while long ones queue', async t => {
+  const p = await pool(t, 2)
+  const big = rows(256)
+  for (let i = 0; i < 3; i++) { await p.run('income/full', big, 256, WIDTH); await p.run('income/distilled', big, 256, WIDTH) }
+  const order: string[] = []
+  const track = (name: string, pr: Promise<Float32Array>): Promise<void> => pr.then(() => { order.push(name) })
+  const all = [
+    track('full-1', p.run('income/full', big, 256, WIDTH)),
+    track('full-2', p.run('income/full', big, 256, WIDTH)),
+    track('distilled', p.run('income/distilled', rows(8), 8, WIDTH))
+  ]
+  t.equal(p.queued, 1, 'full-2 waits: the second thread is kept for short batches')
+  await Promise.all(all)
+  t.same(order, ['distilled', 'full-1', 'full-2'])
+})
+
+/** Niceness of each thread of this process (Linux /proc/self/task/<tid>/stat, field 19). */
+function niceness (): number[] {
+  return readdirSync('/proc/self/task').map(tid => {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])
+  })
+}
+
+t.test('the long-batch threads run niced, the kept one does not', { skip: process.platform !== 'linux' }, async t => {
+  const before = niceness().filter(n => n === 7).length
+  const p = new InferencePool(3, validateConfig({ models: { inference_nice: 7 } }).models, silentLog)
+  t.teardown(() => p.close())
+  await p.open('income/distilled', join(INCOME_DIR, 'distilled.onnx'), 'input', 'probability', WIDTH)
+  t.equal(niceness().filter(n => n === 7).length - before, 2, 'two of three threads at nice 7')
 })
