@@ -1,7 +1,7 @@
 // npm run bench:events — gateway throughput with Kafka streaming on against off, from one run.
 // Both gateways run as child processes while the same broker is up (so the only difference is
-// the event stream), on the distilled variant: the cheapest model, where per-event overhead
-// shows most. Runs alternate off/on; medians and their ratio are printed. The broker shares the
+// the event stream), on BENCH_VARIANT (default distilled: the cheapest model, where per-event overhead
+// shows most). Runs alternate off/on; medians and their ratio are printed. The broker shares the
 // machine's cores, so with a broker of its own the bench also prints the broker's CPU per request.
 import { startBroker } from '../scripts/kafka-broker.mjs'
 import { closedLoop, evalRows, median, startGatewayProcess, threadCpuMs } from './lib/harness.js'
@@ -9,11 +9,13 @@ import { closedLoop, evalRows, median, startGatewayProcess, threadCpuMs } from '
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64)
+// distilled: the cheapest model, where the per-event cost shows most; full: the default variant.
+const VARIANT = process.env.BENCH_VARIANT ?? 'distilled'
 
 const external = process.env.KAFKA_BROKERS
 const broker = external === undefined || external === '' ? await startBroker({ quiet: true, jvmArgs: (process.env.BENCH_BROKER_JVM ?? '').split(' ').filter(Boolean) }) : null
 const brokers = broker?.brokers ?? external!
-const bodies = evalRows(2000).map(r => JSON.stringify({ model: 'income', features: r.features, group: r.group, variant: 'distilled' }))
+const bodies = evalRows(2000).map(r => JSON.stringify({ model: 'income', features: r.features, group: r.group, variant: VARIANT }))
 
 const off: number[] = []
 const on: number[] = []
@@ -64,7 +66,7 @@ try {
   await broker?.stop()
 }
 const ratio = median(on) / median(off)
-console.log(`\nvariant=distilled connections=${CONNECTIONS} ${SECONDS}s x ${REPEATS}`)
+console.log(`\nvariant=${VARIANT} connections=${CONNECTIONS} ${SECONDS}s x ${REPEATS}`)
 console.log(`kafka off: ${median(off).toFixed(0)} req/s (median)`)
 console.log(`kafka on : ${median(on).toFixed(0)} req/s (median); ${sent} prediction events acked`)
 if (cpuMain.on.length > 0 && cpuMain.off.length > 0) {
