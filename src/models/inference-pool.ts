@@ -9,8 +9,9 @@
 // distilled batch wait behind every queued 6 ms full batch: the latency router would then see
 // no fast variant at all under load. Ordering by arrival + cost lets short batches overtake long
 // ones that arrived less than their cost earlier, which bounds how long either can wait. The
-// expected run time is the variant's moving cost (a fixed part plus ms per row), measured here from post to answer (one
-// batch per thread, so that is the run alone). The extra hop between batches costs ~tens of µs.
+// expected run time is the variant's moving cost (a fixed part plus ms per row), measured here
+// from post to answer (one batch per thread, so that is the run alone). The extra hop between
+// batches costs ~tens of µs.
 import { Worker } from 'node:worker_threads'
 import type { Config } from '../config/index.js'
 import { workerEntry } from '../worker-url.js'
@@ -29,7 +30,7 @@ export type PoolReply =
   | { t: 'log', level: 'info' | 'warn' | 'error', obj: object, msg: string }
 
 interface Call { resolve: (v: any) => void, reject: (e: Error) => void }
-interface Thread { worker: Worker, pending: number, calls: Map<number, Call>, running: Queued | null }
+interface Thread { worker: Worker, calls: Map<number, Call>, running: Queued | null }
 /** A batch waiting for a thread (or running on one). */
 interface Queued extends Call { msg: Extract<PoolRequest, { t: 'run' }>, expected: number, due: number, postedAt: number, cost: RunCost }
 /**
@@ -45,6 +46,12 @@ const SMALL_RUN = 4
  */
 export const SHORT_RUN_MS = 1
 type OpenSpec = Extract<PoolRequest, { t: 'open' }>
+
+/** Posts a message to a thread; its answer settles `call`. */
+function send (th: Thread, msg: PoolRequest, call: Call, transfer: ArrayBuffer[]): void {
+  th.calls.set(msg.id, call)
+  th.worker.postMessage(msg, transfer)
+}
 
 function expectedMs (c: RunCost, rows: number): number { return c.fixedMs + rows * c.rowMs }
 
@@ -77,13 +84,12 @@ export class InferencePool {
     // and to the HTTP thread (see models.inference_nice).
     const nice = this.size > 1 && i < this.size - 1 ? this.cfg.inference_nice : 0
     const worker = new Worker(entry.url, { workerData: { models: this.cfg, nice, ...entry.workerData }, name: `fairgate-inference-${i}` })
-    const th: Thread = { worker, pending: 0, calls: new Map(), running: null }
+    const th: Thread = { worker, calls: new Map(), running: null }
     worker.on('message', (m: PoolReply) => {
       if (m.t === 'log') { this.log[m.level](m.obj, m.msg); return }
       const call = th.calls.get(m.id)
       if (call === undefined) return
       th.calls.delete(m.id)
-      th.pending--
       const run = th.running
       if (run !== null && run.msg.id === m.id) {
         th.running = null
@@ -114,11 +120,7 @@ export class InferencePool {
   }
 
   private call<T> (th: Thread, msg: PoolRequest, transfer: ArrayBuffer[] = []): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      th.calls.set(msg.id, { resolve, reject })
-      th.pending++
-      th.worker.postMessage(msg, transfer)
-    })
+    return new Promise<T>((resolve, reject) => { send(th, msg, { resolve, reject }, transfer) })
   }
 
   /** Opens a variant in every thread; resolves to the provider it got. */
@@ -198,9 +200,7 @@ export class InferencePool {
       const q = this.waiting.splice(best, 1)[0] as Queued
       th.running = q
       q.postedAt = performance.now()
-      th.calls.set(q.msg.id, q)
-      th.pending++
-      th.worker.postMessage(q.msg, [q.msg.input.buffer as ArrayBuffer])
+      send(th, q.msg, q, [q.msg.input.buffer as ArrayBuffer])
     }
   }
 
@@ -229,7 +229,6 @@ export class InferencePool {
     }))
     cost.runs = Math.max(cost.runs, 1)
   }
-
 
   async close (): Promise<void> {
     this.closing = true

@@ -3,16 +3,15 @@
 // nothing fits, the fastest prediction wins.
 //
 // Prediction, with inference threads (the default): every variant shares them, so a request
-// waits for all the work ahead of it, whatever its variant: the pool's backlog (what is left of
-// the running batches and the batches waiting for a thread) plus the rows still queued in every
-// variant's batcher, each at its variant's moving cost (a fixed part plus ms per row), spread
-// over the threads; then its own run. That is deliberately pessimistic for a cheap variant (the pool
-// lets short batches overtake), which only matters when nothing fits and the fastest is taken
-// anyway. Without threads (inference_threads 0) it is the batcher's own estimate: queue wait
-// plus one batch's moving compute time.
+// waits for the work ahead of it on the threads its batch may use (long batches or short ones,
+// see inference-pool.ts): what is left of the running batches and the batches waiting for a
+// thread (InferencePool.waitMs), plus the rows still queued in the batchers that will become
+// batches of the same class, each at its variant's measured cost (a fixed part plus ms per
+// row); then its own run. Without threads (inference_threads 0) it is the batcher's own
+// estimate: queue wait plus one batch's moving compute time.
 import type { Batcher, InferJob } from '../batching/index.js'
 import { FG_ERR_MODEL_NOT_READY } from '../errors.js'
-import type { ModelRuntime, VariantRuntime } from '../models/index.js'
+import type { InferencePool, ModelRuntime, VariantRuntime } from '../models/index.js'
 import type { ActiveVariants } from './active-variants.js'
 import type { Router } from './router.js'
 
@@ -27,8 +26,7 @@ export interface RoutingPolicy {
  * The prediction is a mean; the budget bounds the tail. So the router adds the model's slack:
  * the largest recent amount by which any of its budgeted answers came later than predicted
  * (from arrival to the answer written, so it also covers parsing, serializing, GC pauses and
- * CPU contention), halving every
- * SLACK_HALF_LIFE_MS. Per model, not per variant: on a small machine a slow variant makes the
+ * CPU contention), halving every SLACK_HALF_LIFE_MS. Per model, not per variant: on a small machine a slow variant makes the
  * fast one late too (they share the cores), so a late answer anywhere must make the router
  * careful with every variant, which moves load to the fast one until answers are on time
  * again. A peak rather than a percentile, to react to the first late answer; too much care only
@@ -39,6 +37,7 @@ interface Slack { peak: number, at: number }
 
 export class BudgetRouter implements Router {
   private readonly slack = new Map<ModelRuntime, Slack>()
+  private readonly ahead = new Float64Array(2)
 
   constructor (
     private readonly active: ActiveVariants,
@@ -46,29 +45,38 @@ export class BudgetRouter implements Router {
     private readonly policy: RoutingPolicy
   ) {}
 
-  /** Predicted ms from enqueue to answer for a job of `rows` rows on this variant. */
-  predict (v: VariantRuntime, rows = 1): number {
-    return this.predictWith(v, rows)
-  }
-
-  /** Predicted ms on the inference threads (NaN without them): the wait for the work ahead, then its own run. */
-  private predictWith (v: VariantRuntime, rows: number): number {
+  /**
+   * Predicted ms from enqueue to answer for a job of `rows` rows on this variant. `ahead` is
+   * queuedAhead() of its model, computed once per request when several variants are weighed.
+   */
+  predict (v: VariantRuntime, rows = 1, ahead: Float64Array | null = v.pool === null ? null : this.queuedAhead(v.model, v.pool)): number {
     const pool = v.pool
-    if (pool === null) {
+    if (pool === null || ahead === null) {
       const b = this.batcher(v)
       return b.estimateWaitMs() + b.ewmaBatchMs
     }
     const run = pool.runMs(v.key, rows)
-    const long = pool.isLong(run)
-    // Rows still in the batchers become batches of their variant's class ahead of this one.
-    let queued = 0
-    for (const u of v.model.variants) {
+    return pool.waitMs(run) + (ahead[pool.isLong(run) ? 1 : 0] as number) + run
+  }
+
+  /**
+   * Rows still in the model's batchers will become batches ahead of a new one: their expected
+   * ms per class, [short, long], each spread over the threads that class may use. Written into
+   * one reused array.
+   */
+  private queuedAhead (model: ModelRuntime, pool: InferencePool): Float64Array {
+    const q = this.ahead
+    q[0] = 0
+    q[1] = 0
+    for (const u of model.variants) {
       const n = u.state === 'ready' ? this.batcher(u).queuedRows : 0
       if (n === 0) continue
       const ms = pool.runMs(u.key, n)
-      if (pool.isLong(ms) === long) queued += ms
+      q[pool.isLong(ms) ? 1 : 0] += ms
     }
-    return pool.waitMs(run) + queued / (long ? pool.longLanes : pool.size) + run
+    q[0] /= pool.size
+    q[1] /= pool.longLanes
+    return q
   }
 
   choose (model: ModelRuntime, job: InferJob): VariantRuntime {
@@ -87,6 +95,7 @@ export class BudgetRouter implements Router {
     }
     // The active variant heads the preference list; the rest keep the policy's order.
     const slack = this.slackMs(model, job.receivedAt)
+    const ahead = head.pool === null ? null : this.queuedAhead(model, head.pool)
     let fastest: VariantRuntime | null = null
     let fastestMs = Infinity
     const order = this.policy.preference(model.name) ?? model.variants.map(v => v.name)
@@ -98,7 +107,7 @@ export class BudgetRouter implements Router {
         v = model.variant(name)
       }
       if (v.state !== 'ready') continue
-      const predicted = this.predictWith(v, job.rows)
+      const predicted = this.predict(v, job.rows, ahead)
       if (predicted + slack <= budget) { job.predictedMs = predicted; return v }
       // When nothing fits, the fastest prediction wins.
       if (predicted < fastestMs) { fastestMs = predicted; fastest = v }
