@@ -45,11 +45,12 @@ from yaml_out import dump_manifest  # noqa: E402
 
 THRESHOLD = 0.5
 # The full variant is deliberately heavy for tabular data (13 MB, 3.3 M multiply-adds per row,
-# ~0.7 ms per single-row run on one core): the model class a gateway exists for, whose one-row
+# ~0.5 ms per single-row run on one core, latency.json): the model class a gateway exists for, whose one-row
 # runs cost more than the HTTP around them, so batching and the distilled/int8 variants matter.
-# A 3x512 net (0.06 ms per row) was cheaper than its HTTP request, which left nothing to route.
+# A 3x512 net (0.06 ms per row, latency.json at commit 9271a4b) was cheaper than its HTTP
+# request, which left nothing to route.
 FULL_HIDDEN = (1024, 1024, 1024, 1024)
-FULL_ALPHA = 0.3  # strong L2: at 1e-2 this net overfits (AUC 0.891 against 0.908)
+FULL_ALPHA = 0.3  # strong L2: with 1e-2 (the 3x512 net's) this net overfit, test AUC 0.891 against 0.908
 BIN_EDGES = [i / 10 for i in range(11)]  # 0.0, 0.1, ..., 1.0 (each the nearest double to i/10)
 GOLDEN_ROWS = 200
 CALIB_ROWS = 2000           # int8 static-quantization calibration sample (training split, seeded)
