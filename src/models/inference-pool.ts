@@ -73,6 +73,8 @@ export class InferencePool {
   private closing = false
   private readonly waiting: Queued[] = []
   private readonly costs = new Map<string, RunCost>()
+  /** The warm-up in progress (warm() runs one variant at a time). */
+  private warming: Promise<void> = Promise.resolve()
 
   constructor (readonly size: number, private readonly cfg: Config['models'], private readonly log: Logger) {
     for (let i = 0; i < size; i++) this.threads.push(this.spawn(i))
@@ -213,9 +215,17 @@ export class InferencePool {
   /**
    * Warm-up: runs batches of each size `runs` times on every thread (each thread has its own
    * session, and a cold one is many times slower), outside the queue, and learns the variant's
-   * cost from all but each thread's first round.
+   * cost from all but each thread's first round. One variant at a time: the registry loads
+   * variants concurrently, and a run timed while another variant's warm-up sits ahead of it in
+   * the thread's port would teach the pool the other variant's cost.
    */
   async warm (key: string, input: Float32Array, width: number, sizes: readonly number[], runs: number): Promise<void> {
+    const mine = this.warming.then(async () => { await this.warmAlone(key, input, width, sizes, runs) })
+    this.warming = mine.catch(() => {})
+    await mine
+  }
+
+  private async warmAlone (key: string, input: Float32Array, width: number, sizes: readonly number[], runs: number): Promise<void> {
     const cost = this.costFor(key)
     await Promise.all(this.threads.map(async th => {
       for (let i = 0; i < runs; i++) {

@@ -95,3 +95,18 @@ t.test('the long-batch threads run niced, the kept one does not', { skip: proces
   await p.open('income/distilled', join(INCOME_DIR, 'distilled.onnx'), 'input', 'probability', WIDTH)
   t.equal(niceness().filter(n => n === 7).length - before, 2, 'two of three threads at nice 7')
 })
+
+t.test('variants warmed at the same time warm one after the other', async t => {
+  const p = await pool(t)
+  // Every message posted to the thread, in order (the pool's one thread, seen from outside).
+  const worker = (p as unknown as { threads: Array<{ worker: { postMessage: (m: { t: string, key?: string }, tr?: unknown) => void } }> }).threads[0]!.worker
+  const posted: string[] = []
+  const post = worker.postMessage.bind(worker)
+  worker.postMessage = (m, tr) => { if (m.t === 'run') posted.push(m.key!); post(m, tr) }
+  const buf = rows(64)
+  // The registry warms every variant concurrently. Interleaved in the thread's port, each run
+  // would be timed behind the other variant's and the pool would learn the wrong costs.
+  await Promise.all([p.warm('income/full', buf, WIDTH, [1, 64], 3), p.warm('income/distilled', buf, WIDTH, [1, 64], 3)])
+  t.same(posted, [...Array(6).fill('income/full'), ...Array(6).fill('income/distilled')], 'all of full\'s warm-up runs, then distilled\'s')
+  t.ok(p.runMs('income/distilled', 64) < p.runMs('income/full', 64), 'distilled learned as the cheaper one')
+})
