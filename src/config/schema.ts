@@ -30,6 +30,12 @@ export const configSchema = z.strictObject({
     inference_threads: z.number().int().min(0).max(64).default(2),
     /** Niceness of the inference threads that run long batches (Linux; 0 = same as the HTTP thread). */
     inference_nice: z.number().int().min(0).max(19).default(10),
+    /**
+     * With inference threads: a batch expected to run this long or less (ms, measured at warm-up
+     * on this thread) runs on the HTTP thread instead, skipping the hop to a thread and back
+     * (0.3-0.8 ms on a busy 2-core machine, more than a small model's run). 0 = never (CPU only).
+     */
+    inline_max_ms: nonNegative.default(0.25),
     intra_op_threads: positiveInt.default(1),
     inter_op_threads: positiveInt.default(1),
     warmup_runs: z.number().int().min(0).default(3),

@@ -13,7 +13,9 @@
 // from post to answer (one batch per thread, so that is the run alone). The extra hop between
 // batches costs ~tens of µs.
 import { Worker } from 'node:worker_threads'
+import { systemClock, type Clock } from '../clock.js'
 import type { Config } from '../config/index.js'
+import { expectedMs, learn, newRunCost, type RunCost } from './run-cost.js'
 import { workerEntry } from '../worker-url.js'
 import type { Logger, Provider } from './session.js'
 
@@ -34,36 +36,23 @@ interface Thread { worker: Worker, calls: Map<number, Call>, running: Queued | n
 /** A batch waiting for a thread (or running on one). */
 interface Queued extends Call { msg: Extract<PoolRequest, { t: 'run' }>, expected: number, due: number, postedAt: number, cost: RunCost }
 /**
- * Per variant: a run costs about fixedMs + rows × rowMs. Each part is a moving average fed by
- * the runs that show it: batches of SMALL_RUN rows or fewer mostly show the fixed cost, larger
- * ones the per-row cost. A session's first run (allocations, kernel selection) is ignored.
- */
-interface RunCost { rowMs: number, fixedMs: number, runs: number, sizedRuns: number, fixedRuns: number }
-const SMALL_RUN = 4
-/**
  * With two threads or more, the last one only takes batches expected to run this long or less:
  * a short (distilled) batch then never waits behind a long (full) one, whatever the load.
  */
 export const SHORT_RUN_MS = 1
+/**
+ * The last thread is kept for short batches only while they are around: for this long after a
+ * short batch was queued. With none (every request pinned to one slow variant, say) it takes long
+ * batches too, or half the inference capacity would sit idle; the first short batch after a
+ * quiet spell waits at most one long run for it.
+ */
+export const KEEP_SHORT_MS = 1_000
 type OpenSpec = Extract<PoolRequest, { t: 'open' }>
 
 /** Posts a message to a thread; its answer settles `call`. */
 function send (th: Thread, msg: PoolRequest, call: Call, transfer: ArrayBuffer[]): void {
   th.calls.set(msg.id, call)
   th.worker.postMessage(msg, transfer)
-}
-
-function expectedMs (c: RunCost, rows: number): number { return c.fixedMs + rows * c.rowMs }
-
-/** Feeds one run's time into the cost; EWMAs with α = 0.2 as in the batcher, the first observation of each part sets it. */
-function learn (c: RunCost, rows: number, ms: number): void {
-  if (rows > SMALL_RUN) {
-    const perRow = Math.max(0, ms - c.fixedMs) / rows
-    c.rowMs = c.sizedRuns++ === 0 ? perRow : 0.8 * c.rowMs + 0.2 * perRow
-  } else {
-    const fixed = Math.max(0, ms - rows * c.rowMs)
-    c.fixedMs = c.fixedRuns++ === 0 ? fixed : 0.8 * c.fixedMs + 0.2 * fixed
-  }
 }
 
 export class InferencePool {
@@ -75,8 +64,11 @@ export class InferencePool {
   private readonly costs = new Map<string, RunCost>()
   /** The warm-up in progress (warm() runs one variant at a time). */
   private warming: Promise<void> = Promise.resolve()
+  /** When the last short batch was queued (-Infinity: never). */
+  private lastShortAt = -Infinity
 
-  constructor (readonly size: number, private readonly cfg: Config['models'], private readonly log: Logger) {
+  /** `clock` times the keep-short window only; run times are always measured in real time. */
+  constructor (readonly size: number, private readonly cfg: Config['models'], private readonly log: Logger, private readonly clock: Pick<Clock, 'now'> = systemClock) {
     for (let i = 0; i < size; i++) this.threads.push(this.spawn(i))
   }
 
@@ -141,6 +133,7 @@ export class InferencePool {
     return new Promise<Float32Array>((resolve, reject) => {
       if (this.closing) { reject(new Error('inference pool is closed')); return }
       const expected = expectedMs(cost, rows)
+      if (expected <= SHORT_RUN_MS) this.lastShortAt = this.clock.now()
       this.waiting.push({ msg: { t: 'run', id: this.nextId++, key, input: copy, rows }, expected, due: now + expected, postedAt: 0, cost, resolve, reject })
       this.dispatch()
     })
@@ -148,7 +141,7 @@ export class InferencePool {
 
   private costFor (key: string): RunCost {
     let cost = this.costs.get(key)
-    if (cost === undefined) { cost = { rowMs: 0, fixedMs: 0, runs: 0, sizedRuns: 0, fixedRuns: 0 }; this.costs.set(key, cost) }
+    if (cost === undefined) { cost = newRunCost(); this.costs.set(key, cost) }
     return cost
   }
 
@@ -165,33 +158,40 @@ export class InferencePool {
    * Expected ms before a new batch of this expected run time starts: the work ahead of it that
    * can use the same threads, per thread. A long batch waits for the long work (what is left of
    * the running long batches and every waiting one) spread over the threads it may use; a short
-   * one only for the short batches waiting, since the kept thread is free for it.
+   * one for the short batches waiting, plus what is left of a long batch on the kept thread.
    */
   waitMs (runMs: number): number {
+    const n = this.threads.length
     const long = this.isLong(runMs)
     const now = performance.now()
     let ms = 0
-    for (const th of this.threads) {
-      const r = th.running
-      if (r !== null && (long ? this.isLong(r.expected) : this.threads.length === 1)) ms += Math.max(0, r.expected - (now - r.postedAt))
+    for (let i = 0; i < n; i++) {
+      const r = (this.threads[i] as Thread).running
+      if (r === null) continue
+      const left = Math.max(0, r.expected - (now - r.postedAt))
+      if (long ? this.isLong(r.expected) : n === 1 || (i === n - 1 && this.isLong(r.expected))) ms += left
     }
     for (const q of this.waiting) if (this.isLong(q.expected) === long) ms += q.expected
-    return ms / (long ? this.longLanes : this.threads.length)
+    return ms / (long ? this.longLanes : n)
   }
 
+  /** Whether the last thread is kept for short batches now (see KEEP_SHORT_MS). */
+  private get keepingShort (): boolean { return this.threads.length > 1 && this.clock.now() - this.lastShortAt < KEEP_SHORT_MS }
+
   /** Threads a long batch may use. */
-  get longLanes (): number { return this.threads.length > 1 ? this.threads.length - 1 : 1 }
+  get longLanes (): number { return this.keepingShort ? this.threads.length - 1 : this.threads.length }
 
   /** Whether a batch of this expected run time is long (may not take the kept thread). */
   isLong (runMs: number): boolean { return this.threads.length > 1 && runMs > SHORT_RUN_MS }
 
-  /** Hands the earliest-due waiting batches to idle threads; the last thread only takes short ones. */
+  /** Hands the earliest-due waiting batches to idle threads; the last thread only takes short ones while they are around. */
   private dispatch (): void {
     const n = this.threads.length
+    const keep = this.keepingShort
     for (let i = 0; i < n && this.waiting.length > 0; i++) {
       const th = this.threads[i] as Thread
       if (th.running !== null) continue
-      const shortOnly = n > 1 && i === n - 1
+      const shortOnly = keep && i === n - 1
       let best = -1
       for (let k = 0; k < this.waiting.length; k++) {
         const q = this.waiting[k] as Queued

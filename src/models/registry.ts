@@ -10,6 +10,7 @@ import { FeatureEncoder } from './encoder.js'
 import { GroupIndex } from './groups.js'
 import { readManifest, type Manifest, type VariantSpec } from './manifest.js'
 import { InferencePool } from './inference-pool.js'
+import { expectedMs, newRunCost } from './run-cost.js'
 import { openSession, ort, type Logger, type Provider } from './session.js'
 
 export type VariantState = 'loading' | 'ready' | 'failed'
@@ -18,9 +19,13 @@ export class VariantRuntime {
   state: VariantState = 'loading'
   error: string | null = null
   provider: Provider = 'cpu'
+  /** A session on this (the HTTP) thread: the only one without a pool; with one, the inline session for small batches. */
   session: ort.InferenceSession | null = null
   /** Set when inference runs on the pool's threads instead of this one. */
   pool: InferencePool | null = null
+  /** With a pool and an inline session: a run's cost on this thread (measured at warm-up), and the most a batch may cost to run here. */
+  readonly inlineCost = newRunCost()
+  inlineMaxMs = 0
   readonly key: string
 
   constructor (
@@ -34,10 +39,23 @@ export class VariantRuntime {
 
   get name (): string { return this.spec.name }
 
+  /** Whether a batch of `rows` rows runs on this thread (no pool, or small enough for the inline session). */
+  runsInline (rows: number): boolean {
+    return this.pool === null || (this.session !== null && expectedMs(this.inlineCost, rows) <= this.inlineMaxMs)
+  }
+
+  /** Expected ms of an inline run of `rows` rows (with a pool and an inline session). */
+  inlineMs (rows: number): number { return expectedMs(this.inlineCost, rows) }
+
   /** Runs rows × width packed floats; resolves to one probability per row. */
   async run (input: Float32Array, rows: number): Promise<Float32Array> {
+    if (this.pool !== null && !this.runsInline(rows)) return await this.pool.run(this.key, input, rows, this.model.manifest.input.width)
+    return await this.runHere(input, rows)
+  }
+
+  /** Runs on this thread's session. */
+  async runHere (input: Float32Array, rows: number): Promise<Float32Array> {
     const width = this.model.manifest.input.width
-    if (this.pool !== null) return await this.pool.run(this.key, input, rows, width)
     const session = this.session
     if (session === null) throw FG_ERR_MODEL_INFERENCE(this.model.name, this.name, 'session is not loaded')
     const tensor = new ort.Tensor('float32', rows * width === input.length ? input : input.subarray(0, rows * width), [rows, width])
@@ -78,6 +96,8 @@ export class ModelRuntime {
 
   get ready (): boolean { return this.variants.some(v => v.state === 'ready') }
 }
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000
 
 export function sha256File (file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex')
@@ -121,6 +141,20 @@ export class ModelRegistry {
     const all: Array<Promise<void>> = []
     for (const m of this.models) for (const v of m.variants) all.push(this.loadVariant(v))
     await Promise.all(all)
+    // Inline sessions are timed once the threads are quiet, one variant at a time: a run timed
+    // while the threads warm up other variants would measure the contention, not the run.
+    if (this.pool !== null && this.cfg.inline_max_ms > 0 && this.cfg.execution_provider === 'cpu') {
+      for (const m of this.models) {
+        for (const v of m.variants) {
+          if (v.state !== 'ready') continue
+          try {
+            await this.openInline(v)
+          } catch (err) {
+            this.log.warn({ model: m.name, variant: v.name, err: (err as Error).message }, 'inline session failed to open; every batch of this variant goes to the inference threads')
+          }
+        }
+      }
+    }
   }
 
   private async loadVariant (v: VariantRuntime): Promise<void> {
@@ -156,6 +190,38 @@ export class ModelRegistry {
       v.error = (err as Error).message
       this.log.error({ model: v.model.name, variant: v.name, err: v.error }, 'variant failed to load; it is not ready')
     }
+  }
+
+  /**
+   * Opens a second session of a pooled variant on this thread and times it: the fastest of a few
+   * runs of one row gives the fixed cost, of a full batch the cost per row (the fastest, because
+   * the run costs the same later and a start-up hiccup would keep a small model off this thread
+   * for good). Kept only if a one-row batch fits models.inline_max_ms.
+   */
+  private async openInline (v: VariantRuntime): Promise<void> {
+    const buf = new Float32Array(this.maxBatch * v.model.width)
+    const { session } = await openSession(v.file, { ...this.cfg, execution_provider: 'cpu' }, this.log)
+    v.session = session
+    const timed = async (rows: number): Promise<number> => { const t0 = performance.now(); await v.runHere(buf, rows); return performance.now() - t0 }
+    await timed(1)
+    await timed(this.maxBatch)
+    let one = Infinity
+    let all = Infinity
+    for (let i = 0; i < Math.max(3, this.cfg.warmup_runs); i++) {
+      one = Math.min(one, await timed(1))
+      all = Math.min(all, await timed(this.maxBatch))
+    }
+    const c = v.inlineCost
+    c.fixedMs = one
+    c.rowMs = Math.max(0, all - one) / Math.max(1, this.maxBatch - 1)
+    c.runs = c.sizedRuns = c.fixedRuns = 1
+    if (one > this.cfg.inline_max_ms) {
+      v.session = null
+      await session.release().catch(() => {})
+      return
+    }
+    v.inlineMaxMs = this.cfg.inline_max_ms
+    this.log.info({ model: v.model.name, variant: v.name, one_row_ms: round3(one), max_batch_ms: round3(all), inline_rows: c.rowMs > 0 ? Math.min(this.maxBatch, Math.floor((this.cfg.inline_max_ms - one) / c.rowMs)) : this.maxBatch }, 'small batches of this variant run on the HTTP thread')
   }
 
   async close (): Promise<void> {

@@ -7,8 +7,10 @@
 // see inference-pool.ts): what is left of the running batches and the batches waiting for a
 // thread (InferencePool.waitMs), plus the rows still queued in the batchers that will become
 // batches of the same class, each at its variant's measured cost (a fixed part plus ms per
-// row); then its own run. Without threads (inference_threads 0) it is the batcher's own
-// estimate: queue wait plus one batch's moving compute time.
+// row); then its own run. A batch small enough to run inline (on the HTTP thread, see
+// models.inline_max_ms) skips the threads: it waits only for its own variant's queued rows.
+// Without threads (inference_threads 0) it is the batcher's own estimate: queue wait plus one
+// batch's moving compute time.
 import type { Batcher, InferJob } from '../batching/index.js'
 import { FG_ERR_MODEL_NOT_READY } from '../errors.js'
 import type { InferencePool, ModelRuntime, VariantRuntime } from '../models/index.js'
@@ -55,6 +57,7 @@ export class BudgetRouter implements Router {
       const b = this.batcher(v)
       return b.estimateWaitMs() + b.ewmaBatchMs
     }
+    if (v.runsInline(rows)) return v.inlineMs(rows + this.batcher(v).queuedRows)
     const run = pool.runMs(v.key, rows)
     return pool.waitMs(run) + (ahead[pool.isLong(run) ? 1 : 0] as number) + run
   }
@@ -70,7 +73,7 @@ export class BudgetRouter implements Router {
     q[1] = 0
     for (const u of model.variants) {
       const n = u.state === 'ready' ? this.batcher(u).queuedRows : 0
-      if (n === 0) continue
+      if (n === 0 || u.runsInline(n)) continue
       const ms = pool.runMs(u.key, n)
       q[pool.isLong(ms) ? 1 : 0] += ms
     }

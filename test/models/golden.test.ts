@@ -49,6 +49,32 @@ t.test('every variant matches the golden probabilities within 1e-5', async t => 
   }
 })
 
+t.test('with inference threads, small batches of a cheap variant run on the HTTP thread', async t => {
+  const cfg = validateConfig({ models: { dir: MODELS_DIR, inference_threads: 1, warmup_runs: 1 } })
+  t.equal(cfg.models.inline_max_ms, 0.25, 'the default limit')
+  const reg = new ModelRegistry(cfg.models, 64, silentLog)
+  reg.discover()
+  await reg.load()
+  t.teardown(() => reg.close())
+  const m = reg.model('income')
+  const full = m.variant('full')
+  const distilled = m.variant('distilled')
+  t.equal(full.session, null, `full (${full.inlineMs(1).toFixed(3)} ms for one row) keeps no inline session`)
+  t.notOk(full.runsInline(1), 'so every full batch goes to a thread')
+  t.ok(distilled.runsInline(1), `distilled runs one row inline (${distilled.inlineMs(1).toFixed(3)} ms)`)
+  t.notOk(distilled.runsInline(1_000_000), 'but not a batch past the limit')
+  // Take the threads away: what still answers ran here.
+  const pool = distilled.pool!
+  const run = pool.run
+  pool.run = () => Promise.reject(new Error('the pool was used'))
+  t.teardown(() => { pool.run = run })
+  const input = new Float32Array(m.width)
+  m.encoder.encode(rows[0]!.features, input, 0, 'features')
+  const p = await distilled.run(input, 1)
+  t.ok(Math.abs(p[0]! - g.variants.distilled![0]!) < 1e-5, 'the inline answer is the golden probability')
+  await t.rejects(full.run(input, 1), /the pool was used/, 'full went to the pool')
+})
+
 t.test('a variant whose sha256 does not match is not ready; the others serve', async t => {
   const cfg = validateConfig({ models: { dir: MODELS_DIR, warmup_runs: 0 } })
   const reg = new ModelRegistry(cfg.models, 8, silentLog)

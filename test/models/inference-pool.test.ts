@@ -5,14 +5,14 @@ import t from 'tap'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { validateConfig } from '../../src/config/index.js'
-import { InferencePool } from '../../src/models/inference-pool.js'
+import { InferencePool, KEEP_SHORT_MS } from '../../src/models/inference-pool.js'
 import { golden, INCOME_DIR, silentLog } from '../helpers/gateway.js'
 
 const WIDTH = 112
 const g = golden()
 
-async function pool (t: { teardown: (fn: () => unknown) => void }, threads = 1): Promise<InferencePool> {
-  const p = new InferencePool(threads, validateConfig({}).models, silentLog)
+async function pool (t: { teardown: (fn: () => unknown) => void }, threads = 1, clock = { now: () => 0 }): Promise<InferencePool> {
+  const p = new InferencePool(threads, validateConfig({}).models, silentLog, clock)
   t.teardown(() => p.close())
   for (const v of ['full', 'distilled']) await p.open(`income/${v}`, join(INCOME_DIR, `${v}.onnx`), 'input', 'probability', WIDTH)
   return p
@@ -78,6 +78,29 @@ t.test('two threads: a short batch runs at once on the kept thread while long on
   t.equal(p.queued, 1, 'full-2 waits: the second thread is kept for short batches')
   await Promise.all(all)
   t.same(order, ['distilled', 'full-1', 'full-2'])
+})
+
+t.test('two threads: with no short batch for a while the kept thread takes long ones, until a short one comes', async t => {
+  let now = 0
+  const p = await pool(t, 2, { now: () => now })
+  const big = rows(256)
+  for (let i = 0; i < 3; i++) { await p.run('income/full', big, 256, WIDTH); await p.run('income/distilled', big, 256, WIDTH) }
+  t.ok(p.runMs('income/distilled', 8) <= 1 && p.runMs('income/full', 256) > 1, 'distilled × 8 is a short batch, full × 256 a long one')
+  now += KEEP_SHORT_MS + 1
+  t.equal(p.longLanes, 2, 'no short batch lately: long batches may use both threads')
+  const order: string[] = []
+  const track = (name: string, pr: Promise<Float32Array>): Promise<void> => pr.then(() => { order.push(name) })
+  const first = [track('full-1', p.run('income/full', big, 256, WIDTH)), track('full-2', p.run('income/full', big, 256, WIDTH))]
+  t.equal(p.queued, 0, 'both full batches run at once')
+  first.push(track('distilled', p.run('income/distilled', rows(8), 8, WIDTH)))
+  t.equal(p.queued, 1, 'the short batch waits for a thread')
+  t.equal(p.longLanes, 1, 'and the last thread is kept for short batches again')
+  await Promise.all(first)
+  t.ok(order.indexOf('distilled') > 0, `it waited for a long batch to end (order ${order.join(', ')})`)
+  const again = [p.run('income/full', big, 256, WIDTH), p.run('income/full', big, 256, WIDTH)]
+  t.equal(p.queued, 1, 'within the window, a second long batch waits instead of taking the kept thread')
+  now += KEEP_SHORT_MS + 1
+  await Promise.all(again)
 })
 
 /** Niceness of each thread of this process (Linux /proc/self/task/<tid>/stat, field 19). */

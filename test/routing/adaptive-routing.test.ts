@@ -9,7 +9,7 @@ import { openLoop } from '../../loadtest/lib/open-loop.js'
 import { evalRows } from '../helpers/gateway.js'
 import { serveCli } from '../helpers/process.js'
 
-const RATE = 200
+const RATE = 250
 const ROWS = 64
 const SECONDS = 4
 const BUDGET = 20

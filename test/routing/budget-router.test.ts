@@ -7,7 +7,7 @@ import { ActiveVariants, BudgetRouter } from '../../src/routing/index.js'
 
 function stubModel (names: string[]): any {
   const model: any = { name: 'm' }
-  const variants = names.map((name, index) => ({ name, index, state: 'ready', pool: null, key: `m/${name}`, model }))
+  const variants = names.map((name, index) => ({ name, index, state: 'ready', pool: null, key: `m/${name}`, model, inlineRowMs: 0, runsInline (this: any, _rows: number) { return this.inlineRowMs > 0 }, inlineMs (this: any, rows: number) { return this.inlineRowMs * rows } }))
   return Object.assign(model, { variants, variant: (n: string) => variants.find(v => v.name === n)!, hasVariant: (n: string) => names.includes(n) })
 }
 
@@ -59,6 +59,19 @@ t.test('with inference threads: wait for the work ahead of its class, plus its o
   t.equal(router.choose(model, j).name, 'int8', 'full (21.4 ms) misses 20 ms, int8 (18.2 ms) fits')
   t.equal(j.predictedMs, 10 + 5 + 3.2, 'the prediction is kept on the job')
   t.equal(router.choose(model, job(32, 5)).name, 'distilled')
+})
+
+t.test('a batch small enough for the HTTP thread waits only for its own variant\'s queued rows', async t => {
+  const model = stubModel(['full', 'int8', 'distilled'])
+  const pool = stubPool({ full: 0.2, int8: 0.1, distilled: 0.001 }, { long: 10, short: 0.5 })
+  for (const v of model.variants) v.pool = pool
+  model.variant('distilled').inlineRowMs = 0.002
+  const queued: Record<string, number> = { full: 0, int8: 0, distilled: 100 }
+  const active = new ActiveVariants()
+  active.init(model)
+  const router = new BudgetRouter(active, v => ({ queuedRows: queued[v.name]! }) as any, { preference: () => ['full', 'int8', 'distilled'], defaultBudget: () => 0 })
+  t.equal(router.predict(model.variant('distilled'), 32), (100 + 32) * 0.002, 'no thread wait: its queued rows and its own, at the inline cost')
+  t.equal(router.predict(model.variant('full'), 32), 10 + 6.4, 'rows queued for the HTTP thread are not ahead of a pool batch')
 })
 
 t.test('slack: a late answer makes the router careful with every variant, and it fades', async t => {
