@@ -3,6 +3,7 @@
 // the event stream), on BENCH_VARIANT (default distilled: the cheapest model, where per-event overhead
 // shows most). Runs alternate off/on; medians and their ratio are printed. The broker shares the
 // machine's cores, so with a broker of its own the bench also prints the broker's CPU per request.
+// BENCH_GATEWAY_ENV adds FAIRGATE_* variables to both gateways (a JSON object).
 import { startBroker } from '../scripts/kafka-broker.mjs'
 import { closedLoop, evalRows, median, startGatewayProcess, threadCpuMs } from './lib/harness.js'
 
@@ -17,6 +18,7 @@ const broker = external === undefined || external === '' ? await startBroker({ q
 const brokers = broker?.brokers ?? external!
 const bodies = evalRows(2000).map(r => JSON.stringify({ model: 'income', features: r.features, group: r.group, variant: VARIANT }))
 
+const extraEnv = JSON.parse(process.env.BENCH_GATEWAY_ENV ?? '{}') as Record<string, string>
 const off: number[] = []
 const on: number[] = []
 // Gateway CPU per request (µs): its main thread, and its other threads (the Kafka worker).
@@ -33,7 +35,7 @@ try {
   for (let r = 0; r < REPEATS; r++) {
     for (const mode of ['off', 'on'] as const) {
       const env: Record<string, string> = mode === 'on' ? { FAIRGATE_KAFKA_BROKERS: brokers, FAIRGATE_KAFKA_TOPIC_PREFIX: `bench${Date.now()}.` } : {}
-      const gw = await startGatewayProcess(env)
+      const gw = await startGatewayProcess({ ...extraEnv, ...env })
       await closedLoop(gw.url, bodies, CONNECTIONS, 2) // warm-up
       const cpu0 = threadCpuMs(gw.child.pid!)
       const broker0 = brokerCpuMs()
