@@ -146,7 +146,7 @@ export class ModelRegistry {
     if (this.pool !== null && this.cfg.inline_max_ms > 0 && this.cfg.execution_provider === 'cpu') {
       for (const m of this.models) {
         for (const v of m.variants) {
-          if (v.state !== 'ready') continue
+          if (v.state !== 'ready' || v.session !== null) continue
           try {
             await this.openInline(v)
           } catch (err) {

@@ -1,7 +1,7 @@
-// What a batch of one variant costs to run: about fixedMs + rows × rowMs, each part a moving
-// average fed by the runs that show it. Batches of SMALL_RUN rows or fewer mostly show the fixed
-// cost, larger ones the per-row cost. Shared by the inference pool (time from post to answer,
-// thread hop included) and the inline path (a run on the HTTP thread, no hop).
+// What a batch of one variant costs to run: about fixedMs + rows × rowMs. The inference pool
+// learns both parts as moving averages of its runs (time from post to answer, the thread hop
+// included): batches of SMALL_RUN rows or fewer mostly show the fixed cost, larger ones the
+// per-row cost. The inline path (a run on the HTTP thread, no hop) sets them once at warm-up.
 
 export interface RunCost { rowMs: number, fixedMs: number, runs: number, sizedRuns: number, fixedRuns: number }
 
