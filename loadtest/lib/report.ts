@@ -78,7 +78,7 @@ export function renderMarkdown (r: BenchResults, svgFile: string | null): string
   const o = r.meta.options
   if (r.closed !== undefined) {
     L.push(`## Closed loop — ${o.connections} connections, single-row requests, ${o.seconds} s × ${o.repeats} repeats`, '')
-    L.push('fairgate: `node dist/cli/index.js serve` (defaults: greedy batching, max batch 64, 2 runs in flight, intra-op threads 1). baseline: `loadtest/baseline/server.ts --mode baseline` (fastify + onnxruntime-node, one `session.run` per request). constant: `--mode constant` (fastify, JSON parsed, constant answer). The variant is pinned in the body. CPU per request is the server process\'s, main thread and other threads (onnxruntime, libuv pool).', '')
+    L.push('fairgate: `node dist/cli/index.js serve` (defaults: greedy batching, max batch 64, up to 2 runs in flight per variant (the second only for a full batch), 2 inference threads, intra-op threads 1). baseline: `loadtest/baseline/server.ts --mode baseline` (fastify + onnxruntime-node, one `session.run` per request). constant: `--mode constant` (fastify, JSON parsed, constant answer). The variant is pinned in the body. CPU per request is the server process\'s, main thread and other threads (onnxruntime, libuv pool).', '')
     L.push(...table(['server/variant', 'req/s', 'p50 ms', 'p99 ms', 'cpu main µs/req', 'cpu other µs/req', 'runs (req/s)'], Object.entries(r.closed.medians).map(([k, m]) => [k, n0(m.rps), ms(m.p50), ms(m.p99), n0(m.cpuMainUs), n0(m.cpuOtherUs), r.closed!.runs.filter(x => `${x.server}/${x.variant}` === k).map(x => n0(x.rps)).join(', ')])), '')
   }
   if (r.open !== undefined) {

@@ -2,7 +2,8 @@
 // batch (a fixed buffer per in-flight slot) and run together. With max_queue_delay_ms = 0 it is
 // greedy: a free run slot takes whatever is queued at once, so a lone request is not delayed and
 // batches grow by themselves under load while the slots are busy (what Triton calls
-// max_queue_delay 0). A delay > 0 lets a partial batch wait that long for company.
+// max_queue_delay 0). A delay > 0 lets a partial batch wait that long for company. Up to
+// max_inflight batches run at once, but only the first may be partial (see pump).
 import type { Clock } from '../clock.js'
 import type { Config } from '../config/index.js'
 import { FairgateError, FG_ERR_BATCH_DEADLINE, FG_ERR_BATCH_DRAINING, FG_ERR_BATCH_QUEUE_FULL, FG_ERR_MODEL_INFERENCE, FG_ERR_MODEL_NOT_READY } from '../errors.js'
@@ -100,7 +101,10 @@ export class Batcher {
   }
 
   private pump (timerFired: boolean): void {
-    while (this.queued > 0 && this.running < this.slots.length) {
+    // A second run of this variant starts only for a full batch (or to drain): running two
+    // partial batches at once would split the same rows into smaller batches, which cost more
+    // per row and take the cores the HTTP thread needs; while one runs, the queue fills the next.
+    while (this.queued > 0 && this.running < this.slots.length && (this.running === 0 || this.queued >= this.opts.max_batch_size || this.closing)) {
       if (!timerFired && !this.closing && this.opts.max_queue_delay_ms > 0 && this.queued < this.opts.max_batch_size) {
         // Partial batch: wait for company, but not past the oldest job's delay.
         if (this.timer === null) {
