@@ -4,7 +4,8 @@
 // variant, distilled the cheapest model, where the per-event overhead shows most). Runs alternate
 // off/on; medians and their ratio are printed per variant. The broker shares the
 // machine's cores, so with a broker of its own the bench also prints the broker's CPU per request.
-// BENCH_GATEWAY_ENV adds FAIRGATE_* variables to both gateways (a JSON object).
+// BENCH_GATEWAY_ENV adds FAIRGATE_* variables to both gateways (a JSON object). A broker the bench
+// starts is warmed up first (BENCH_BROKER_WARMUP_SECONDS, default 20, of Kafka-on load).
 import { startBroker } from '../scripts/kafka-broker.mjs'
 import { closedLoop, evalRows, median, startGatewayProcess, threadCpuMs } from './lib/harness.js'
 
@@ -27,6 +28,14 @@ const brokerCpuMs = (): number | null => {
   return t === null ? null : t.main + t.others
 }
 try {
+  // The broker's JIT compiles its hot paths under the first sustained load (tens of seconds of
+  // CPU); without a warm-up that lands on whichever variant is measured first.
+  if (broker !== null) {
+    const gw = await startGatewayProcess({ ...extraEnv, FAIRGATE_KAFKA_BROKERS: brokers, FAIRGATE_KAFKA_TOPIC_PREFIX: `benchwarm${Date.now()}.` })
+    const warmBodies = rows.map(r => JSON.stringify({ model: 'income', features: r.features, group: r.group, variant: 'distilled' }))
+    await closedLoop(gw.url, warmBodies, CONNECTIONS, Number(process.env.BENCH_BROKER_WARMUP_SECONDS ?? 20))
+    await gw.stop()
+  }
   for (const variant of VARIANTS) summary.push(...await measure(variant))
 } finally {
   await broker?.stop()
