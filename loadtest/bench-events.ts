@@ -7,7 +7,7 @@
 // BENCH_GATEWAY_ENV adds FAIRGATE_* variables to both gateways (a JSON object). A broker the bench
 // starts is warmed up first (BENCH_BROKER_WARMUP_SECONDS, default 20, of Kafka-on load).
 import { startBroker } from '../scripts/kafka-broker.mjs'
-import { closedLoop, evalRows, median, startGatewayProcess, threadCpuMs } from './lib/harness.js'
+import { closedLoop, evalRows, gatewayEnv, median, startGatewayProcess, threadCpuMs } from './lib/harness.js'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3)
@@ -21,7 +21,7 @@ const brokerJvm = ['-XX:TieredStopAtLevel=4', ...(process.env.BENCH_BROKER_JVM ?
 const broker = external === undefined || external === '' ? await startBroker({ quiet: true, jvmArgs: brokerJvm }) : null
 const brokers = broker?.brokers ?? external!
 const rows = evalRows(2000)
-const extraEnv = JSON.parse(process.env.BENCH_GATEWAY_ENV ?? '{}') as Record<string, string>
+const extraEnv = gatewayEnv('BENCH_GATEWAY_ENV')
 const summary: string[] = []
 const brokerCpuMs = (): number | null => {
   const t = broker?.pid == null ? null : threadCpuMs(broker.pid)

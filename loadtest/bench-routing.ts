@@ -1,6 +1,6 @@
 // npm run bench:routing — latency budgets beyond the full variant's capacity. An open-loop
 // arrival rate of 64-row requests with latency_budget_ms 20 — more rows per second than `full`
-// alone can score (250/s × 64 = 16,000 rows/s; full takes ~95 µs per row in a 64-row batch, and
+// alone can score (250/s × 64 = 16,000 rows/s; full takes ~110 µs per row in a 32-row batch, models/income/latency.json, and
 // with every request pinned to it both inference threads run it, next to the HTTP thread on 2
 // cores: about a quarter of the answers are 504s) — pinned to full, then routed
 // adaptively, then pinned to distilled (the floor: the fastest variant alone), each on a fresh
@@ -8,7 +8,7 @@
 // late answer counts in full. Modes alternate inside each repeat; the summary is the median p99
 // per mode. BENCH_RATE, BENCH_ROWS, BENCH_SECONDS, BENCH_REPEATS, BENCH_MODES override, and
 // BENCH_GATEWAY_ENV adds FAIRGATE_* variables to the gateway (a JSON object).
-import { evalRows, median, startGatewayProcess } from './lib/harness.js'
+import { evalRows, gatewayEnv, median, startGatewayProcess } from './lib/harness.js'
 import { openLoop } from './lib/open-loop.js'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8)
@@ -16,6 +16,7 @@ const RATE = Number(process.env.BENCH_RATE ?? 250)
 const ROWS = Number(process.env.BENCH_ROWS ?? 64)
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3)
 const BUDGET = 20
+const extraEnv = gatewayEnv('BENCH_GATEWAY_ENV')
 const instances = evalRows(ROWS).map(r => r.features)
 const MODES = (process.env.BENCH_MODES ?? 'pinned to full,adaptive,pinned to distilled').split(',')
 const headers = { 'content-type': 'application/json' }
@@ -26,7 +27,7 @@ const within: Record<string, number[]> = {}
 
 for (let rep = 1; rep <= REPEATS; rep++) {
   for (const mode of MODES) {
-    const gw = await startGatewayProcess(JSON.parse(process.env.BENCH_GATEWAY_ENV ?? '{}') as Record<string, string>)
+    const gw = await startGatewayProcess(extraEnv)
     const pin = mode.startsWith('pinned to ') ? mode.slice('pinned to '.length) : null
     const body = JSON.stringify({ model: 'income', instances, latency_budget_ms: BUDGET, ...(pin !== null ? { variant: pin } : {}) })
     // Warm-up at a light rate: the first requests pay for JIT compilation and cold caches.

@@ -7,7 +7,7 @@
 //   node scripts/kafka-broker.mjs run -- sh -c 'PROFILE_ENV="{\"FAIRGATE_KAFKA_BROKERS\":\"$KAFKA_BROKERS\"}" tsx loadtest/profile-gateway.ts'
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { closedLoop, evalRows, startGatewayProcess } from './lib/harness.js'
+import { closedLoop, evalRows, gatewayEnv, startGatewayProcess } from './lib/harness.js'
 
 const SECONDS = Number(process.env.PROFILE_SECONDS ?? 10)
 const VARIANT = process.env.PROFILE_VARIANT ?? 'full'
@@ -20,7 +20,7 @@ const rows = evalRows(2000)
 const bodies = ROWS <= 1
   ? rows.map(r => JSON.stringify({ model: 'income', features: r.features, group: r.group, variant: VARIANT }))
   : rows.map((_r, i) => { const part = rows.slice(i, i + ROWS); return JSON.stringify({ model: 'income', instances: part.map(r => r.features), groups: part.map(r => r.group), variant: VARIANT }) }).slice(0, rows.length - ROWS)
-const gw = await startGatewayProcess(JSON.parse(process.env.PROFILE_ENV ?? '{}') as Record<string, string>, ['--cpu-prof', `--cpu-prof-dir=${DIR}`])
+const gw = await startGatewayProcess(gatewayEnv('PROFILE_ENV'), ['--cpu-prof', `--cpu-prof-dir=${DIR}`])
 const warm = await closedLoop(gw.url, bodies, 64, 3) // warm-up (sampled too)
 const res = await closedLoop(gw.url, bodies, 64, SECONDS)
 await gw.stop()

@@ -16,6 +16,17 @@ export async function freePort (): Promise<number> {
   })
 }
 
+/** FAIRGATE_* variables for a gateway from a JSON object in environment variable `name` (BENCH_GATEWAY_ENV, PROFILE_ENV). */
+export function gatewayEnv (name: string): Record<string, string> {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return {}
+  const env = JSON.parse(raw) as unknown
+  if (typeof env !== 'object' || env === null || Array.isArray(env) || Object.values(env).some(v => typeof v !== 'string')) {
+    throw new Error(`${name}: must be a JSON object of strings, e.g. {"FAIRGATE_MODELS_INLINE_MAX_MS":"0"}`)
+  }
+  return env as Record<string, string>
+}
+
 export interface Proc { child: ChildProcess, url: string, stop: () => Promise<void> }
 
 /** Starts `fairgate serve` (dist/) with extra env and waits until ready. */

@@ -33,7 +33,7 @@ export const configSchema = z.strictObject({
     /**
      * With inference threads: a batch expected to run this long or less (ms, measured at warm-up
      * on this thread) runs on the HTTP thread instead, skipping the hop to a thread and back
-     * (0.3-0.8 ms on a busy 2-core machine, more than a small model's run). 0 = never (CPU only).
+     * (the start log shows both: distilled 0.43 ms for one row on a thread, 0.09 ms here). 0 = never (CPU only).
      */
     inline_max_ms: nonNegative.default(0.25),
     intra_op_threads: positiveInt.default(1),
@@ -50,8 +50,9 @@ export const configSchema = z.strictObject({
     /**
      * Batches of one variant running at once (each on its own inference thread). Only the first
      * may be partial: a second starts when a full batch is queued. Two partial batches at once
-     * would split the same rows into smaller batches, which cost more per row (full: 96 µs per
-     * row at 64, 131 at 16) and take the core the HTTP thread needs on a small machine.
+     * would split the same rows into smaller batches, which cost more per row (full: 109 µs per
+     * row at 32, 509 at 1, models/income/latency.json) and take the core the HTTP thread needs on
+     * a small machine.
      */
     max_inflight: positiveInt.default(2),
     /** Budget for requests that bring none; 0 = no deadline. */

@@ -213,7 +213,9 @@ export class ModelRegistry {
     }
     const c = v.inlineCost
     c.fixedMs = one
-    c.rowMs = Math.max(0, all - one) / Math.max(1, this.maxBatch - 1)
+    // A full batch no slower than one row (distilled: both ~0.05 ms) puts the per-row cost below
+    // the timer's noise; its upper bound then keeps a long queue from being predicted as free.
+    c.rowMs = all > one ? (all - one) / Math.max(1, this.maxBatch - 1) : all / this.maxBatch
     c.runs = c.sizedRuns = c.fixedRuns = 1
     if (one > this.cfg.inline_max_ms) {
       v.session = null
@@ -221,7 +223,7 @@ export class ModelRegistry {
       return
     }
     v.inlineMaxMs = this.cfg.inline_max_ms
-    this.log.info({ model: v.model.name, variant: v.name, one_row_ms: round3(one), max_batch_ms: round3(all), inline_rows: c.rowMs > 0 ? Math.min(this.maxBatch, Math.floor((this.cfg.inline_max_ms - one) / c.rowMs)) : this.maxBatch }, 'small batches of this variant run on the HTTP thread')
+    this.log.info({ model: v.model.name, variant: v.name, one_row_ms: round3(one), max_batch_ms: round3(all), thread_one_row_ms: round3(v.pool?.runMs(v.key, 1) ?? 0), inline_rows: c.rowMs > 0 ? Math.min(this.maxBatch, Math.floor((this.cfg.inline_max_ms - one) / c.rowMs)) : this.maxBatch }, 'small batches of this variant run on the HTTP thread')
   }
 
   async close (): Promise<void> {
