@@ -12,7 +12,10 @@
 //   --profile     (inline only, one round) sample with the V8 profiler and print self time by function;
 //                 PROFILE_DIR (default /tmp/fairgate-prof) keeps the .cpuprofile
 // Inline (the default), CPU is the main thread's, which does nothing else while it is measured.
-// KAFKA_BROKERS reuses a running broker; else one is started for the run.
+// KAFKA_BROKERS reuses a running broker; else one is started for the run, with the full JIT a
+// production broker has, and its CPU per event (all JVM threads) is printed too. BROKER_JVM adds
+// JVM flags to it, e.g. BROKER_JVM=-XX:StartFlightRecording=filename=/tmp/broker.jfr to see
+// where the broker's share goes (`jfr print --events jdk.ExecutionSample /tmp/broker.jfr`).
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import { join } from 'node:path'
@@ -57,7 +60,11 @@ function makeBatch (n: number, seq: number): WireBatch {
 }
 
 const external = process.env.KAFKA_BROKERS
-const broker = external === undefined || external === '' ? await startBroker({ quiet: true }) : null
+const broker = external === undefined || external === '' ? await startBroker({ quiet: true, jvmArgs: ['-XX:TieredStopAtLevel=4', ...(process.env.BROKER_JVM ?? '').split(' ').filter(Boolean)] }) : null
+const brokerCpuMs = (): number => {
+  const t = broker?.pid == null ? null : threadCpuMs(broker.pid)
+  return t === null ? NaN : t.main + t.others
+}
 const prefix = `prof${Date.now()}.`
 const init: WorkerInit = {
   clientId: 'fairgate-profile',
@@ -102,15 +109,17 @@ try {
       await session.post('Profiler.start')
     }
     const cpu0 = threadCpu()
+    const broker0 = brokerCpuMs()
     const usage0 = process.cpuUsage()
     const t0 = performance.now()
     for (const b of batches) await send(b)
     const wallMs = performance.now() - t0
     const usage = process.cpuUsage(usage0)
     const cpu1 = threadCpu()
+    const brokerUs = (brokerCpuMs() - broker0) * 1000 / EVENTS
     const thread = (args.worker ? cpu1.others - cpu0.others : cpu1.main - cpu0.main) * 1000 / EVENTS
     perEvent.push(thread)
-    console.log(`round ${r + 1}: ${(EVENTS / wallMs * 1000).toFixed(0)} events/s; cpu/event ${args.worker ? 'non-main threads' : 'main thread'} ${thread.toFixed(1)} µs, whole process ${((usage.user + usage.system) / EVENTS).toFixed(1)} µs (user ${(usage.user / EVENTS).toFixed(1)}, system ${(usage.system / EVENTS).toFixed(1)})`)
+    console.log(`round ${r + 1}: ${(EVENTS / wallMs * 1000).toFixed(0)} events/s; cpu/event ${args.worker ? 'non-main threads' : 'main thread'} ${thread.toFixed(1)} µs, whole process ${((usage.user + usage.system) / EVENTS).toFixed(1)} µs (user ${(usage.user / EVENTS).toFixed(1)}, system ${(usage.system / EVENTS).toFixed(1)})${Number.isNaN(brokerUs) ? '' : `; broker ${brokerUs.toFixed(1)} µs`}`)
   }
   perEvent.sort((a, b) => a - b)
   console.log(`${args.worker ? 'worker' : 'inline'}, batches of ${BATCH}: cpu/event (${args.worker ? 'non-main threads' : 'main thread'}) min ${perEvent[0]!.toFixed(1)} µs, median ${perEvent[Math.floor(perEvent.length / 2)]!.toFixed(1)} µs over ${ROUNDS} rounds of ${EVENTS} events`)

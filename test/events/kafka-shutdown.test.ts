@@ -15,10 +15,12 @@ t.test('SIGTERM under load flushes every answered prediction to Kafka', async t 
   const answered: string[] = []
   let sent = 0
   const total = 800
+  const killAt = 300
+  const clients = 32
   const worker = async (): Promise<void> => {
     while (sent < total) {
       const i = sent++
-      if (i === 300) s.child.kill('SIGTERM')
+      if (i === killAt) s.child.kill('SIGTERM')
       try {
         const r = await fetch(`${s.url}/v1/predict`, {
           method: 'POST',
@@ -29,9 +31,11 @@ t.test('SIGTERM under load flushes every answered prediction to Kafka', async t 
       } catch {}
     }
   }
-  await Promise.all(Array.from({ length: 32 }, worker))
+  await Promise.all(Array.from({ length: clients }, worker))
   t.equal(await s.exited, 0, 'clean exit')
-  t.ok(answered.length >= 1_200, `${answered.length} predictions answered`)
+  // Requests 0..299 were sent before the signal, but up to `clients` of them can still be in transit
+  // when it lands and meet a closed listener: that is refusal, not loss. The rest must be answered.
+  t.ok(answered.length >= 4 * (killAt - clients), `${answered.length} predictions answered`)
   const records = await readTopic(brokers, `${prefix}predictions`, answered.length)
   const got = new Set(records.map(r => r.value.id as string))
   t.equal(answered.filter(id => !got.has(id)).length, 0, 'every answered prediction is on the topic')
