@@ -1,8 +1,10 @@
 // npm run bench — fairgate against a hand-rolled baseline and the HTTP ceiling: closed loop,
-// open loop sweep, mixed latency budgets, replay with drift (see lib/suite.ts). Needs dist/
-// (the script builds it first).
+// open loop sweep, mixed latency budgets, replay with drift, Kafka streaming on against off
+// (see lib/suite.ts). Needs dist/ (the script builds it first), and for the Kafka scenario Java 17
+// and the broker jars (fetched into ~/.cache/fairgate like npm test's; without them that one
+// scenario is reported as not run).
 //
-//   npm run bench                       the suite (~5 min on 2 cores) → loadtest/results/latest.{json,md,svg}
+//   npm run bench                       the suite (~6 min on 2 cores) → loadtest/results/latest.{json,md,svg}
 //   npm run bench -- --smoke            every scenario, tiny (< 1 min) → loadtest/results/smoke.*
 //   npm run bench -- --soak             5 min of load, fairgate RSS at 1 and 5 min → loadtest/results/soak.*
 //   npm run bench -- --only closed,open a subset
@@ -11,6 +13,8 @@
 // Durations and rates: BENCH_SECONDS, BENCH_REPEATS, BENCH_WARMUP_SECONDS, BENCH_CONNECTIONS,
 // BENCH_OPEN_SECONDS, BENCH_RATES (comma list), BENCH_MIXED_SECONDS, BENCH_MIXED_RATE,
 // BENCH_REPLAY_SECONDS, BENCH_REPLAY_RATE, BENCH_DRIFT_AT (seconds or "none"),
+// BENCH_KAFKA_SECONDS, BENCH_KAFKA_REPEATS, BENCH_BROKER_WARMUP_SECONDS, BENCH_BROKER_JVM,
+// KAFKA_BROKERS (use a running broker instead of starting one),
 // BENCH_SOAK_SECONDS, BENCH_OUT_DIR, BENCH_NAME, BENCH_GATEWAY_NODE_ARGS (e.g.
 // "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateway child).
 import { parseArgs } from 'node:util'

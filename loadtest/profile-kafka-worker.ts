@@ -26,6 +26,7 @@ import { KafkaTransport } from '../src/events/kafka-transport.js'
 import type { WireBatch, WorkerInit } from '../src/events/wire.js'
 import { nextPredictionId } from '../src/prediction-id.js'
 import { threadCpuMs } from './lib/harness.js'
+import { benchBrokerJvm } from './lib/kafka-on-off.js'
 import { INCOME_LANES, wireBatch } from '../test/helpers/wire-batch.js'
 
 const { values: args } = parseArgs({
@@ -60,7 +61,7 @@ function makeBatch (n: number, seq: number): WireBatch {
 }
 
 const external = process.env.KAFKA_BROKERS
-const broker = external === undefined || external === '' ? await startBroker({ quiet: true, jvmArgs: ['-XX:TieredStopAtLevel=4', ...(process.env.BROKER_JVM ?? '').split(' ').filter(Boolean)] }) : null
+const broker = external === undefined || external === '' ? await startBroker({ quiet: true, jvmArgs: benchBrokerJvm(process.env.BROKER_JVM) }) : null
 const brokerCpuMs = (): number => {
   const t = broker?.pid == null ? null : threadCpuMs(broker.pid)
   return t === null ? NaN : t.main + t.others

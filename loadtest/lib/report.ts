@@ -1,5 +1,6 @@
 // Renders bench results: a console table, the markdown summary and a hand-written SVG of
 // open-loop latency percentiles against offered load (no dependencies).
+import type { KafkaSummary } from './kafka-on-off.js'
 import type { BenchResults, OpenSummary } from './suite.js'
 
 const ms = (x: number | null | undefined): string => x === null || x === undefined || Number.isNaN(x) ? '-' : !Number.isFinite(x) ? '∞' : x >= 100 ? x.toFixed(0) : x.toFixed(1)
@@ -23,6 +24,17 @@ function acceptance (r: BenchResults): string[][] {
   }
   const p = r.replay
   if (p !== undefined && p.driftAt !== null) out.push(['drift: time from injection to the first automatic action', p.timeToActionSeconds === null ? 'none seen during the replay' : `${p.timeToActionSeconds} s (${p.action?.action} ${p.action?.from ?? ''}→${p.action?.to ?? ''}, rule ${p.action?.rule ?? '-'}; gap visible after ${p.detectSeconds ?? '-'} s)`, 'reported', p.timeToActionSeconds === null ? 'missed' : 'met'])
+  const k = r.kafka
+  if (k !== undefined) {
+    const label = 'Kafka streaming + monitor on / off throughput, full, 64 conns'
+    if ('skipped' in k) out.push([label, `not measured: ${k.skipped}`, '≥ 0.9', 'not run'])
+    else {
+      for (const v of k.variants) {
+        out.push([label.replace('full', v.variant), `${v.ratio.toFixed(2)} (median of per-repeat ${v.perRepeat.map(x => x.toFixed(2)).join(', ')}; medians ${n0(v.on)} vs ${n0(v.off)} req/s); prediction events dropped: ${v.events.dropped}`, '≥ 0.9', v.ratio >= 0.9 && v.events.dropped === 0 ? 'met' : 'missed'])
+        out.push(['(context) CPU per request, Kafka off → on', `gateway main thread ${n0(v.cpuMainUs.off)} → ${n0(v.cpuMainUs.on)} µs, other threads ${n0(v.cpuOtherUs.off)} → ${n0(v.cpuOtherUs.on)} µs; broker ${n0(v.brokerUs)} µs (on these 2 cores)`, '', ''])
+      }
+    }
+  }
   const s = r.soak
   if (s !== undefined) {
     out.push([`stable replay, ${s.seconds} s at ${s.rate}/s: automatic actions`, s.actions === null ? 'n/a (no /v1/decisions)' : `${s.actions.length}${s.actions.length > 0 ? ` (${s.actions.map(x => `${x.action} ${x.rule ?? ''}`).join(', ')})` : ''} in ${s.evaluations ?? '-'} policy evaluations`, '0', s.actions !== null && s.actions.length === 0 ? 'met' : 'missed'])
@@ -64,6 +76,9 @@ export function renderTable (r: BenchResults): string {
     lines.push(`replay at ${p.rate}/s, drift at ${p.driftAt ?? 'none'} s: Female/Male selection rate (monitor) before ${pc(p.before.monitor?.Female)}/${pc(p.before.monitor?.Male)}, after ${pc(p.after.monitor?.Female)}/${pc(p.after.monitor?.Male)}; answers before ${pc(p.before.answers.Female)}/${pc(p.before.answers.Male)}, after ${pc(p.after.answers.Female)}/${pc(p.after.answers.Male)}; gap visible after ${p.detectSeconds ?? '-'} s; time to action ${p.timeToActionSeconds ?? 'n/a'}`)
     lines.push('')
   }
+  if (r.kafka !== undefined && !('skipped' in r.kafka)) {
+    for (const v of r.kafka.variants) lines.push(`kafka on/off (${v.variant}): ${n0(v.on)} vs ${n0(v.off)} req/s, ratio ${v.ratio.toFixed(2)} (per repeat ${v.perRepeat.map(x => x.toFixed(2)).join(', ')}), events dropped ${v.events.dropped}`, '')
+  }
   lines.push(`${r.meta.durationSeconds} s, node ${r.meta.node}, ${r.meta.cpus} cpus, load ${r.meta.loadavgStart.join(' ')} → ${r.meta.loadavgEnd.join(' ')}`)
   return lines.join('\n')
 }
@@ -100,12 +115,31 @@ export function renderMarkdown (r: BenchResults, svgFile: string | null): string
     L.push(...table(['phase (source)', 'Female', 'Male', 'DP difference', 'n Female / Male'], [row('before (monitor)', p.before.monitor), row('before (answers)', p.before.answers), row('after (monitor)', p.after.monitor), row('after (answers)', p.after.answers)]), '')
     L.push(`The 5 s-window DP difference's interval lay wholly above the pre-drift interval ${p.detectSeconds === null ? 'never during the run' : `${p.detectSeconds} s after the injection`}. Time from injection to the first automatic action (shipped policy \`policies/income.yaml\`, seen through \`GET /v1/decisions\`): ${p.timeToActionSeconds === null ? 'none seen during the replay' : `${p.timeToActionSeconds} s (${p.action?.action} ${p.action?.from ?? ''}→${p.action?.to ?? ''}, rule ${p.action?.rule ?? '-'})`}. Latency during the replay: p50 ${ms(p.result.p50)} ms, p99 ${ms(p.result.p99)} ms, non2xx ${p.result.non2xx}.`, '')
   }
+  if (r.kafka !== undefined && !('skipped' in r.kafka)) L.push(...kafkaSection(r.kafka))
   if (r.soak !== undefined) {
     const s = r.soak
     L.push(`## Soak — stable replay of eval.jsonl, ${s.rate}/s open loop for ${s.seconds} s, shipped policy`, '')
     L.push(`No drift; requests are not pinned, so the policy's active variant serves them. Achieved ${n0(s.result.achieved)}/s, p50 ${ms(s.result.p50)} ms, p99 ${ms(s.result.p99)} ms, non2xx ${s.result.non2xx}, timeouts ${s.result.timeouts}. Policy evaluations: ${s.evaluations ?? '-'}; automatic actions: ${s.actions === null ? 'n/a' : s.actions.length}. fairgate VmRSS: ${s.samples.filter((_x, i) => i % 15 === 14).map(x => `${x.t} s ${ms(x.rssMiB)}`).join(', ')} MiB (every 30 s; all 2 s samples with the V8 heap are in the JSON).`, '')
   }
   return L.join('\n')
+}
+
+function kafkaSection (k: KafkaSummary): string[] {
+  const L: string[] = []
+  L.push(`## Kafka streaming on against off — ${k.connections} connections, single-row requests, ${k.seconds} s × ${k.repeats} repeats`, '')
+  L.push(`Broker: ${k.broker}. Each run is a fresh \`fairgate serve\` (2 s warm-up); "on" sets \`FAIRGATE_KAFKA_BROKERS\` (prediction events to Kafka through the worker thread, the in-process monitor, the decisions follower), "off" leaves it unset. The two runs of a repeat are seconds apart, in alternating order. Events are read from \`fairgate_events_total\` at the end of each Kafka-on run, before the gateway drains: buffered = accepted, sent = acked by then.`, '')
+  const us = (x: number | null): string => x === null ? '-' : String(x)
+  const rows: string[][] = []
+  for (const v of k.variants) {
+    for (let rep = 0; rep < k.repeats; rep++) {
+      const off = k.runs.find(x => x.variant === v.variant && x.repeat === rep && x.mode === 'off')
+      const on = k.runs.find(x => x.variant === v.variant && x.repeat === rep && x.mode === 'on')
+      if (off === undefined || on === undefined) continue
+      rows.push([v.variant, String(rep + 1), n0(off.rps), n0(on.rps), (on.rps / off.rps).toFixed(2), `${ms(off.p99)} / ${ms(on.p99)}`, `${us(off.cpuMainUs)} / ${us(on.cpuMainUs)}`, `${us(off.cpuOtherUs)} / ${us(on.cpuOtherUs)}`, us(on.brokerUs), on.events === null ? '-' : `${on.events.buffered} / ${on.events.sent} / ${on.events.dropped}`])
+    }
+  }
+  L.push(...table(['variant', 'repeat', 'off req/s', 'on req/s', 'on/off', 'p99 ms off / on', 'cpu main µs/req off / on', 'cpu other µs/req off / on', 'broker µs/req', 'events buffered / sent / dropped'], rows), '')
+  return L
 }
 
 /** Log-log plot of p50 and p99 against offered load, one colour per server. */

@@ -12,6 +12,9 @@
 //           a chosen second (Female rows switched to high-scoring records); per-group selection
 //           rates before/after from GET /v1/fairness and from the answers, and the time from
 //           injection to the shipped policy's first automatic action (lib/policy-hook.ts).
+//   kafka   fairgate with Kafka streaming and the monitor on against off (lib/kafka-on-off.ts),
+//           closed loop on the default variant, a fresh gateway per run, alternating; starts its
+//           own broker (Java 17 + the cached jars, as npm test) unless KAFKA_BROKERS is set.
 //   soak    (only with --soak) a stable replay of eval.jsonl (no drift) for 10 minutes under the
 //           shipped policy: fairgate's RSS at 1 and 5 minutes, and the automatic actions (none).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -20,12 +23,13 @@ import { basename, dirname, join } from 'node:path'
 import { loadHandModel, scoreRecords } from '../baseline/model.js'
 import { closedLoop, evalRows, median, startGatewayProcess, threadCpuMs, type EvalRow, type LoadResult, type Proc } from './harness.js'
 import { openLoop, type OpenLoopResult } from './open-loop.js'
+import { runKafkaOnOff, type KafkaSummary } from './kafka-on-off.js'
 import { activeVariant, policyActions, policyEvaluations, probePolicyAction, type PolicyAction } from './policy-hook.js'
 import { renderMarkdown, renderSvg, renderTable } from './report.js'
 import { rssMiB, startBaselineProcess } from './servers.js'
 
-export type Scenario = 'closed' | 'open' | 'mixed' | 'replay' | 'soak'
-export const ALL_SCENARIOS: Scenario[] = ['closed', 'open', 'mixed', 'replay']
+export type Scenario = 'closed' | 'open' | 'mixed' | 'replay' | 'kafka' | 'soak'
+export const ALL_SCENARIOS: Scenario[] = ['closed', 'open', 'mixed', 'replay', 'kafka']
 
 export interface BenchOptions {
   scenarios: Scenario[]
@@ -44,6 +48,10 @@ export interface BenchOptions {
   replaySeconds: number
   replayRate: number
   driftAt: number | null
+  /** Kafka on/off: seconds per run, repeats (each an off and an on run), broker warm-up. */
+  kafkaSeconds: number
+  kafkaRepeats: number
+  kafkaBrokerWarmupSeconds: number
   /** Soak: a stable replay for this long at this rate; RSS is read at 60 s and 300 s (a tenth and a half of a shorter soak). */
   soakSeconds: number
   soakRate: number
@@ -58,7 +66,7 @@ export interface BenchOptions {
 
 const num = (env: NodeJS.ProcessEnv, k: string, d: number): number => env[k] === undefined || env[k] === '' ? d : Number(env[k])
 
-/** Defaults (~5 minutes on 2 cores), overridden by BENCH_* environment variables. */
+/** Defaults (~6 minutes on 2 cores), overridden by BENCH_* environment variables. */
 export function optionsFromEnv (env: NodeJS.ProcessEnv = process.env, smoke = false): BenchOptions {
   const s = smoke
   const rates = env.BENCH_RATES === undefined || env.BENCH_RATES === '' ? (s ? [200, 600] : null) : env.BENCH_RATES.split(',').map(Number)
@@ -76,6 +84,9 @@ export function optionsFromEnv (env: NodeJS.ProcessEnv = process.env, smoke = fa
     replaySeconds: num(env, 'BENCH_REPLAY_SECONDS', s ? 6 : 45),
     replayRate: num(env, 'BENCH_REPLAY_RATE', s ? 300 : 800),
     driftAt: drift === 'none' ? null : num(env, 'BENCH_DRIFT_AT', s ? 3 : 10),
+    kafkaSeconds: num(env, 'BENCH_KAFKA_SECONDS', s ? 2 : 5),
+    kafkaRepeats: num(env, 'BENCH_KAFKA_REPEATS', s ? 1 : 5),
+    kafkaBrokerWarmupSeconds: num(env, 'BENCH_BROKER_WARMUP_SECONDS', s ? 2 : 15),
     soakSeconds: num(env, 'BENCH_SOAK_SECONDS', s ? 8 : 600),
     soakRate: num(env, 'BENCH_SOAK_RATE', s ? 300 : 1000),
     outDir: env.BENCH_OUT_DIR ?? 'loadtest/results',
@@ -176,6 +187,8 @@ export interface BenchResults {
   open?: OpenSummary
   mixed?: MixedSummary
   replay?: ReplaySummary
+  /** The Kafka on/off figures, or why the scenario could not run (no Java, no jars). */
+  kafka?: KafkaSummary | { skipped: string }
   soak?: SoakSummary
 }
 
@@ -550,6 +563,28 @@ async function runSoak (o: BenchOptions, rows: EvalRow[]): Promise<SoakSummary> 
   }
 }
 
+async function runKafka (o: BenchOptions, rows: EvalRow[]): Promise<KafkaSummary | { skipped: string }> {
+  try {
+    return await runKafkaOnOff({
+      variants: ['full'],
+      seconds: o.kafkaSeconds,
+      repeats: o.kafkaRepeats,
+      warmupSeconds: Math.min(2, o.warmupSeconds),
+      connections: o.connections,
+      brokerWarmupSeconds: o.kafkaBrokerWarmupSeconds,
+      brokers: process.env.KAFKA_BROKERS,
+      gatewayEnv: {},
+      rows,
+      log: o.log
+    })
+  } catch (err) {
+    // The other scenarios' figures stand without a broker; say why this one is missing.
+    const why = (err as Error).message.split('\n')[0] ?? String(err)
+    o.log(`kafka   skipped: ${why}`)
+    return { skipped: why }
+  }
+}
+
 /** Writes <outDir>/<name>.json, .md and .svg (with the open loop). */
 export function writeResults (results: BenchResults, outDir: string, name: string): void {
   mkdirSync(outDir, { recursive: true })
@@ -600,6 +635,7 @@ export async function runBench (o: BenchOptions): Promise<BenchResults> {
     }
   }
   if (want.has('replay')) results.replay = await runReplay(o, rows)
+  if (want.has('kafka')) results.kafka = await runKafka(o, sample)
   if (want.has('soak')) results.soak = await runSoak(o, rows)
   results.meta.loadavgEnd = loadavg().map(x => round(x, 2))
   results.meta.durationSeconds = round((Date.now() - started) / 1000, 0)
