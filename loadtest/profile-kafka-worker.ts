@@ -25,7 +25,7 @@ import { EventProducer } from '../src/events/kafka-producer.js'
 import { KafkaTransport } from '../src/events/kafka-transport.js'
 import type { WireBatch, WorkerInit } from '../src/events/wire.js'
 import { nextPredictionId } from '../src/prediction-id.js'
-import { threadCpuMs } from './lib/harness.js'
+import { processCpuMs, threadCpuMs } from './lib/harness.js'
 import { benchBrokerJvm } from './lib/kafka-on-off.js'
 import { INCOME_LANES, wireBatch } from '../test/helpers/wire-batch.js'
 
@@ -62,10 +62,6 @@ function makeBatch (n: number, seq: number): WireBatch {
 
 const external = process.env.KAFKA_BROKERS
 const broker = external === undefined || external === '' ? await startBroker({ quiet: true, jvmArgs: benchBrokerJvm(process.env.BROKER_JVM) }) : null
-const brokerCpuMs = (): number => {
-  const t = broker?.pid == null ? null : threadCpuMs(broker.pid)
-  return t === null ? NaN : t.main + t.others
-}
 const prefix = `prof${Date.now()}.`
 const init: WorkerInit = {
   clientId: 'fairgate-profile',
@@ -110,14 +106,15 @@ try {
       await session.post('Profiler.start')
     }
     const cpu0 = threadCpu()
-    const broker0 = brokerCpuMs()
+    const broker0 = processCpuMs(broker?.pid)
     const usage0 = process.cpuUsage()
     const t0 = performance.now()
     for (const b of batches) await send(b)
     const wallMs = performance.now() - t0
     const usage = process.cpuUsage(usage0)
     const cpu1 = threadCpu()
-    const brokerUs = (brokerCpuMs() - broker0) * 1000 / EVENTS
+    const broker1 = processCpuMs(broker?.pid)
+    const brokerUs = broker0 === null || broker1 === null ? NaN : (broker1 - broker0) * 1000 / EVENTS
     const thread = (args.worker ? cpu1.others - cpu0.others : cpu1.main - cpu0.main) * 1000 / EVENTS
     perEvent.push(thread)
     console.log(`round ${r + 1}: ${(EVENTS / wallMs * 1000).toFixed(0)} events/s; cpu/event ${args.worker ? 'non-main threads' : 'main thread'} ${thread.toFixed(1)} µs, whole process ${((usage.user + usage.system) / EVENTS).toFixed(1)} µs (user ${(usage.user / EVENTS).toFixed(1)}, system ${(usage.system / EVENTS).toFixed(1)})${Number.isNaN(brokerUs) ? '' : `; broker ${brokerUs.toFixed(1)} µs`}`)

@@ -90,6 +90,18 @@ export function threadCpuMs (pid: number): { main: number, others: number } | nu
   }
 }
 
+/** CPU time (ms) of every thread of a process, or null (not Linux, or the pid is gone). */
+export function processCpuMs (pid: number | null | undefined): number | null {
+  const t = pid == null ? null : threadCpuMs(pid)
+  return t === null ? null : t.main + t.others
+}
+
+/** CPU µs per request between two threadCpuMs() readings of a server that answered `total` requests. */
+export function cpuPerRequestUs (before: { main: number, others: number } | null, after: { main: number, others: number } | null, total: number): { main: number, others: number } | null {
+  if (before === null || after === null || total === 0) return null
+  return { main: Math.round((after.main - before.main) * 10_000 / total) / 10, others: Math.round((after.others - before.others) * 10_000 / total) / 10 }
+}
+
 /** Closed-loop load: `connections` clients, each sending the next body as soon as answered. */
 export async function closedLoop (url: string, bodies: string[], connections: number, seconds: number): Promise<LoadResult> {
   let i = 0

@@ -12,7 +12,7 @@
 // order; the headline ratio is the median of the per-repeat ratios. Kafka-on runs also read
 // the gateway's event counters before it stops: a dropped prediction event fails the figure.
 import { startBroker } from '../../scripts/kafka-broker.mjs'
-import { closedLoop, median, startGatewayProcess, threadCpuMs, type EvalRow, type LoadResult } from './harness.js'
+import { closedLoop, cpuPerRequestUs, median, processCpuMs, startGatewayProcess, threadCpuMs, type EvalRow, type LoadResult } from './harness.js'
 
 export interface KafkaOnOffOptions {
   variants: string[]
@@ -78,7 +78,7 @@ const medianOrNull = (xs: Array<number | null>): number | null => {
 }
 
 /** fairgate_events_total{topic="<prefix>predictions",outcome} from a /metrics text. */
-export function predictionEvents (metrics: string): KafkaRun['events'] {
+function predictionEvents (metrics: string): KafkaRun['events'] {
   const out = { buffered: 0, sent: 0, dropped: 0, failed: 0 }
   for (const line of metrics.split('\n')) {
     const m = /^fairgate_events_total\{topic="[^"]*predictions",outcome="(\w+)"\} (\S+)$/.exec(line)
@@ -91,10 +91,6 @@ export async function runKafkaOnOff (o: KafkaOnOffOptions): Promise<KafkaSummary
   const external = o.brokers !== undefined && o.brokers !== '' ? o.brokers : null
   const broker = external === null ? await startBroker({ quiet: true, jvmArgs: benchBrokerJvm() }) : null
   const brokers = broker?.brokers ?? external!
-  const brokerCpuMs = (): number | null => {
-    const t = broker?.pid == null ? null : threadCpuMs(broker.pid)
-    return t === null ? null : t.main + t.others
-  }
   const runs: KafkaRun[] = []
   try {
     if (broker !== null && o.brokerWarmupSeconds > 0) {
@@ -109,7 +105,7 @@ export async function runKafkaOnOff (o: KafkaOnOffOptions): Promise<KafkaSummary
       for (let rep = 0; rep < o.repeats; rep++) {
         // Alternate the order so a slow drift of the machine does not favour one side.
         const modes = rep % 2 === 0 ? ['off', 'on'] as const : ['on', 'off'] as const
-        for (const mode of modes) runs.push(await oneRun(o, variant, rep, mode, bodies, brokers, brokerCpuMs))
+        for (const mode of modes) runs.push(await oneRun(o, variant, rep, mode, bodies, brokers, broker?.pid))
       }
     }
   } finally {
@@ -125,25 +121,25 @@ export async function runKafkaOnOff (o: KafkaOnOffOptions): Promise<KafkaSummary
   }
 }
 
-async function oneRun (o: KafkaOnOffOptions, variant: string, repeat: number, mode: 'off' | 'on', bodies: string[], brokers: string, brokerCpuMs: () => number | null): Promise<KafkaRun> {
+/** One measured run of a fresh gateway; `brokerPid` (a broker started here) gives the broker's CPU. */
+async function oneRun (o: KafkaOnOffOptions, variant: string, repeat: number, mode: 'off' | 'on', bodies: string[], brokers: string, brokerPid: number | null | undefined): Promise<KafkaRun> {
   const env: Record<string, string> = mode === 'on' ? { FAIRGATE_KAFKA_BROKERS: brokers, FAIRGATE_KAFKA_TOPIC_PREFIX: `bench${Date.now()}.` } : {}
   const gw = await startGatewayProcess({ ...o.gatewayEnv, ...env })
   try {
     await closedLoop(gw.url, bodies, o.connections, o.warmupSeconds)
     const cpu0 = threadCpuMs(gw.child.pid!)
-    const broker0 = brokerCpuMs()
+    const broker0 = processCpuMs(brokerPid)
     const res = await closedLoop(gw.url, bodies, o.connections, o.seconds)
-    const cpu1 = threadCpuMs(gw.child.pid!)
-    const broker1 = brokerCpuMs()
-    const per = (a: number | null | undefined, b: number | null | undefined): number | null => a == null || b == null || res.total === 0 ? null : Math.round((b - a) * 1000 / res.total)
+    const cpu = cpuPerRequestUs(cpu0, threadCpuMs(gw.child.pid!), res.total)
+    const broker1 = processCpuMs(brokerPid)
     const run: KafkaRun = {
       ...res,
       variant,
       repeat,
       mode,
-      cpuMainUs: per(cpu0?.main, cpu1?.main),
-      cpuOtherUs: per(cpu0?.others, cpu1?.others),
-      brokerUs: mode === 'on' ? per(broker0, broker1) : null,
+      cpuMainUs: cpu === null ? null : Math.round(cpu.main),
+      cpuOtherUs: cpu === null ? null : Math.round(cpu.others),
+      brokerUs: mode === 'on' && broker0 !== null && broker1 !== null && res.total > 0 ? Math.round((broker1 - broker0) * 1000 / res.total) : null,
       events: mode === 'on' ? predictionEvents(await (await fetch(`${gw.url}/metrics`)).text()) : null
     }
     const ev = run.events === null ? '' : `; events buffered ${run.events.buffered}, sent ${run.events.sent}, dropped ${run.events.dropped}`

@@ -21,7 +21,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { loadHandModel, scoreRecords } from '../baseline/model.js'
-import { closedLoop, evalRows, median, startGatewayProcess, threadCpuMs, type EvalRow, type LoadResult, type Proc } from './harness.js'
+import { closedLoop, cpuPerRequestUs, evalRows, median, startGatewayProcess, threadCpuMs, type EvalRow, type LoadResult, type Proc } from './harness.js'
 import { openLoop, type OpenLoopResult } from './open-loop.js'
 import { runKafkaOnOff, type KafkaSummary } from './kafka-on-off.js'
 import { activeVariant, policyActions, policyEvaluations, probePolicyAction, type PolicyAction } from './policy-hook.js'
@@ -230,14 +230,14 @@ async function runClosed (o: BenchOptions, s: Servers, rows: EvalRow[]): Promise
       const p = s[c.server]
       const cpu0 = threadCpuMs(p.child.pid!)
       const r = await closedLoop(p.url, bodies[c.variant]!, o.connections, o.seconds)
-      const cpu1 = threadCpuMs(p.child.pid!)
+      const cpu = cpuPerRequestUs(cpu0, threadCpuMs(p.child.pid!), r.total)
       const run: ClosedRun = {
         ...r,
         server: c.server,
         variant: c.variant,
         repeat: rep,
-        cpuMainUs: cpu0 !== null && cpu1 !== null && r.total > 0 ? round((cpu1.main - cpu0.main) * 1000 / r.total) : null,
-        cpuOtherUs: cpu0 !== null && cpu1 !== null && r.total > 0 ? round((cpu1.others - cpu0.others) * 1000 / r.total) : null,
+        cpuMainUs: cpu?.main ?? null,
+        cpuOtherUs: cpu?.others ?? null,
         rssMiB: rssMiB(p.child.pid)
       }
       runs.push(run)

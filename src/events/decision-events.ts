@@ -54,9 +54,10 @@ export async function followDecisions (opts: { config: Config, log: Logger, onDe
     groupId: `fairgate-decisions-${config.replica}-${randomBytes(4).toString('hex')}`,
     // How long an idle fetch waits at the broker. A new decision answers the waiting fetch at
     // once (minBytes 1), so this does not delay following; it only sets how often an idle
-    // consumer polls. What Kafka costs an idle gateway, above Kafka off (tsx
-    // loadtest/profile-idle.ts): the broker ~5.5% of a core and the gateway ~3.6% at 100 ms,
-    // ~2% each at 1 s.
+    // consumer polls. What Kafka costs an idle gateway at 1 s, above Kafka off (tsx
+    // loadtest/profile-idle.ts): ~2% of a core each for the broker and the gateway. At 100 ms it
+    // was about twice that (a one-off measurement before this setting changed; no kept command
+    // reproduces it).
     maxWaitTimeInMs: 1000,
     sessionTimeout: 10_000,
     heartbeatInterval: 1_000,

@@ -16,6 +16,8 @@ import { respondOip, respondPredictMany, respondPredictOne, sendError } from './
 
 declare module 'fastify' {
   interface FastifyInstance { fairgate: Gateway }
+  /** Set by the onRequest hook: Clock.now() when the request's headers were read. */
+  interface FastifyRequest { fgArrived: number }
 }
 
 export interface ServerOptions {
@@ -52,13 +54,10 @@ function installTracing (app: FastifyInstance, tracing: Tracing): void {
   app.addHook('onRequestAbort', (req, done) => { end(req, 499, true); done() })
 }
 
-/** Set by the onRequest hook: Clock.now() when the request's headers were read. */
-interface ArrivedRequest { fgArrived: number }
-
 function context (gw: Gateway, req: FastifyRequest): ParseContext {
   return {
     // A budget (and latency_ms) counts from arrival, so reading and parsing the body count too.
-    now: (req as unknown as ArrivedRequest).fgArrived,
+    now: req.fgArrived,
     maxRows: gw.config.http.max_rows_per_request,
     defaultBudgetMs: gw.config.batching.default_latency_budget_ms,
     headerBudget: req.headers['x-latency-budget-ms'],
@@ -84,7 +83,7 @@ export function buildServer (gw: Gateway, opts: ServerOptions = {}): FastifyInst
   const clock = gw.clock
   // Declared up front, so every request object keeps one shape instead of gaining a property.
   app.decorateRequest('fgArrived', 0)
-  app.addHook('onRequest', (req, _reply, done) => { (req as unknown as ArrivedRequest).fgArrived = clock.now(); done() })
+  app.addHook('onRequest', (req, _reply, done) => { req.fgArrived = clock.now(); done() })
   // JSON only: a text/plain body would otherwise reach the parsers as a string.
   app.removeContentTypeParser('text/plain')
 
