@@ -2,7 +2,7 @@
 // arrival rate of 64-row requests with latency_budget_ms 20 — more rows per second than `full`
 // alone can score (250/s × 64 = 16,000 rows/s; full takes ~110 µs per row in a 32-row batch, models/income/latency.json, and
 // with every request pinned to it both inference threads run it, next to the HTTP thread on 2
-// cores: 10–25% of the answers are 504s in the runs in README.md) — pinned to full, then routed
+// cores: 10–25% of the answers are 504s in the runs in docs/benchmarks.md) — pinned to full, then routed
 // adaptively, then pinned to distilled (the floor: the fastest variant alone), each on a fresh
 // gateway after a 2 s light warm-up; latency from the scheduled send time, so a refused (504) or
 // late answer counts in full. Modes alternate inside each repeat; the summary is the median p99
