@@ -3,12 +3,16 @@
 // between Kubernetes and compose (and with package.json's version), containers run non-root on
 // a read-only root filesystem, the ConfigMaps validate against the config and policy schemas,
 // every metric the rules and the dashboard query is one a gateway exposes, and Alertmanager
-// routes pages to the pager webhook.
+// routes pages to the pager webhook. And what an SRE found: re-applying the kustomization must
+// not replace the operator's admin token, the grace period must cover preStop + drain + flush,
+// the monitor must mount the policies it evaluates, and where it runs the gateways must not
+// evaluate them too.
 import t from 'tap'
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { parseAllDocuments, parse as parseYaml } from 'yaml'
-import { configSchema, validateConfig } from '../../src/config/index.js'
+import { configSchema, loadConfig, validateConfig, type Config } from '../../src/config/index.js'
 import { ROOT, startGateway } from '../helpers/gateway.js'
 
 const DEPLOY = join(ROOT, 'deploy')
@@ -178,8 +182,6 @@ t.test('every metric queried is one the gateway exposes', async t => {
     if (m[2] === 'histogram') for (const s of ['_bucket', '_sum', '_count']) exposed.add(m[1]! + s)
   }
   for (const name of ['fairgate_group_selection_rate', 'fairgate_fairness_gap', 'fairgate_drift', 'fairgate_group_samples', 'fairgate_group_latency_p95_seconds']) t.ok(exposed.has(name), `the gateway exposes ${name}`)
-  // The policy engine's counter is in DESIGN.md and being built; allowed until it exists.
-  const upcoming = new Set(['fairgate_policy_actions_total'])
 
   const rules = ['prometheus/rules/fairgate-recording.yml', 'prometheus/rules/fairgate-alerts.yml'].flatMap(f => yamlDocs.get(f)![0]!.groups.flatMap((g: Json) => g.rules) as Json[])
   const recorded = new Set(rules.filter(r => r.record !== undefined).map(r => r.record as string))
@@ -201,7 +203,7 @@ t.test('every metric queried is one the gateway exposes', async t => {
     // raw series: fairgate_* not part of a recording rule name (level:metric:operation)
     for (const m of expr.matchAll(/(?<![\w:])(fairgate_[A-Za-z0-9_]+)(?![\w:])/g)) {
       used.add(m[1]!)
-      if (!exposed.has(m[1]!) && !upcoming.has(m[1]!)) unknown.push(`${where}: ${m[1]!}`)
+      if (!exposed.has(m[1]!)) unknown.push(`${where}: ${m[1]!}`)
     }
     for (const m of expr.matchAll(/(?<![\w:])([a-z_]+:[A-Za-z0-9_]+:[A-Za-z0-9_]+)/g)) {
       if (!recorded.has(m[1]!)) unknown.push(`${where}: recording rule ${m[1]!} is not defined`)
@@ -213,4 +215,84 @@ t.test('every metric queried is one the gateway exposes', async t => {
   }
   t.ok(/le="0\.05"/.test(rules.find(r => r.record === 'model:fairgate_slo_errors:ratio_rate5m')!.expr), 'the SLO reads the 50 ms bucket')
   t.match(text, /fairgate_request_duration_seconds_bucket\{le="0\.05"/, 'which the histogram has')
+})
+
+// The configuration a container really runs with: the ConfigMap's fairgate.yaml (defaults filled
+// in) overridden by the container's literal FAIRGATE_* env entries, through the same loader as
+// `fairgate serve`. Entries from a secret or the downward API get a placeholder.
+function effectiveConfig (container: Json): Config {
+  const yaml = byKind('ConfigMap').find(c => c.metadata.name === 'fairgate-config')!.data['fairgate.yaml'] as string
+  const dir = mkdtempSync(join(tmpdir(), 'fairgate-manifests-'))
+  try {
+    const file = join(dir, 'fairgate.yaml')
+    writeFileSync(file, yaml)
+    const env: Record<string, string> = {}
+    for (const e of container.env as Json[]) if (e.name !== 'FAIRGATE_CONFIG') env[e.name] = e.value ?? 'from-cluster'
+    return loadConfig({ file, env })
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+const deployment = (name: string): Json => byKind('Deployment').find(d => d.metadata.name === name)!
+
+t.test('kubectl apply -k does not overwrite the operator\'s admin token', async t => {
+  t.notOk(k8s.some(d => d.doc.kind === 'Secret'), 'no Secret among the kustomization\'s resources')
+  const kustomization = yamlDocs.get('k8s/kustomization.yaml')![0]!
+  for (const key of ['secretGenerator', 'generators', 'patches']) t.equal(kustomization[key], undefined, `kustomization has no ${key}`)
+  const example = yamlDocs.get('examples/admin-secret.example.yaml')![0]!
+  t.equal(example.kind, 'Secret', 'the Secret ships as an example, outside deploy/k8s')
+  const ref = (deployment('fairgate').spec.template.spec.containers[0].env as Json[]).find(e => e.name === 'FAIRGATE_ADMIN_TOKEN')!.valueFrom.secretKeyRef
+  t.same([ref.name, Object.keys(example.stringData)], [example.metadata.name, [ref.key]], 'the gateway reads the example\'s name and key')
+  const ops = readFileSync(join(ROOT, 'docs', 'operations.md'), 'utf8')
+  t.match(ops, /kubectl -n fairgate create secret generic fairgate-admin --from-literal=token=/, 'docs/operations.md says how to create it')
+})
+
+t.test('terminationGracePeriodSeconds covers preStop + drain + flush + a margin', async t => {
+  const MARGIN_S = 5
+  const gw = deployment('fairgate').spec.template.spec
+  const c = gw.containers[0]
+  const preStop = c.lifecycle.preStop.sleep.seconds as number
+  const cfg = effectiveConfig(c)
+  const need = preStop + (cfg.shutdown.drain_timeout_ms + cfg.events.flush_timeout_ms) / 1000 + MARGIN_S
+  t.ok(gw.terminationGracePeriodSeconds >= need, `gateway: grace ${gw.terminationGracePeriodSeconds as number} s >= preStop ${preStop} + drain ${cfg.shutdown.drain_timeout_ms / 1000} + flush ${cfg.events.flush_timeout_ms / 1000} + margin ${MARGIN_S} = ${need} s`)
+  // The same rule holds with the schema's defaults, should an operator drop the keys from the ConfigMap.
+  const d = configSchema.parse({})
+  t.ok(gw.terminationGracePeriodSeconds >= preStop + (d.shutdown.drain_timeout_ms + d.events.flush_timeout_ms) / 1000 + MARGIN_S, 'and with the config defaults')
+  const mon = deployment('fairgate-monitor').spec.template.spec
+  const mcfg = effectiveConfig(mon.containers[0])
+  t.ok(mon.terminationGracePeriodSeconds >= mcfg.events.flush_timeout_ms / 1000 + MARGIN_S, 'monitor: grace covers its decision flush + margin')
+  const ops = readFileSync(join(ROOT, 'docs', 'operations.md'), 'utf8')
+  t.match(ops, /terminationGracePeriodSeconds.{0,20}≥.{0,40}preStop.{0,80}shutdown\.drain_timeout_ms.{0,40}events\.flush_timeout_ms.{0,40}margin/s, 'docs/operations.md states the rule')
+})
+
+t.test('the minimum Kubernetes version is stated where preStop.sleep is used', async t => {
+  t.ok(byKind('Deployment').some(d => d.spec.template.spec.containers.some((c: Json) => c.lifecycle?.preStop?.sleep !== undefined)), 'a preStop sleep handler is used')
+  const kustomization = readFileSync(join(DEPLOY, 'k8s', 'kustomization.yaml'), 'utf8')
+  t.match(kustomization, /Kubernetes 1\.30/, 'kustomization.yaml states it')
+  t.match(readFileSync(join(ROOT, 'docs', 'operations.md'), 'utf8'), /Kubernetes 1\.30 or later/, 'docs/operations.md states it')
+})
+
+t.test('the monitor mounts the policies it evaluates; the gateways do not evaluate them', async t => {
+  const mon = deployment('fairgate-monitor').spec.template.spec
+  const mc = mon.containers[0]
+  const mcfg = effectiveConfig(mc)
+  t.equal(mcfg.policy.evaluate, true, 'the monitor runs the policy engine')
+  const workdir = [...dockerfile.matchAll(/^WORKDIR (\S+)$/gm)].at(-1)![1]!
+  const policyDir = mcfg.policy.dir.startsWith('/') ? mcfg.policy.dir : join(workdir, mcfg.policy.dir)
+  const mount = (mc.volumeMounts as Json[]).find(m => m.mountPath === policyDir)
+  t.ok(mount, `the monitor mounts its policy.dir (${mcfg.policy.dir}, under WORKDIR ${workdir})`)
+  const vol = (mon.volumes as Json[]).find(v => v.name === mount?.name)
+  t.equal(vol?.configMap?.name, 'fairgate-policies', 'from the fairgate-policies ConfigMap')
+  const gw = deployment('fairgate').spec.template.spec
+  t.equal(effectiveConfig(gw.containers[0]).policy.evaluate, false, 'Kubernetes gateways: policy.evaluate false')
+  t.equal((gw.volumes as Json[]).find(v => v.name === 'policies')?.configMap?.name, 'fairgate-policies', 'the gateways route by the same policies')
+  // compose: the same split
+  const services = compose.services as Record<string, Json>
+  t.ok(services['monitor'], 'compose runs the monitor')
+  for (const s of ['gateway-1', 'gateway-2']) t.equal(String(services[s]!.environment.FAIRGATE_POLICY_EVALUATE), 'false', `compose ${s}: FAIRGATE_POLICY_EVALUATE=false`)
+  t.not(String(services['monitor']!.environment.FAIRGATE_POLICY_EVALUATE), 'false', 'compose monitor evaluates')
+  t.ok((services['monitor']!.volumes as string[]).some(v => /:\/app\/policies(:ro)?$/.test(v)), 'compose monitor mounts the policies')
+  // The ConfigMap's policy is the repository's, so the rules deployed are the ones tested.
+  const cmPolicies = byKind('ConfigMap').find(c => c.metadata.name === 'fairgate-policies')!.data as Record<string, string>
+  for (const [f, text] of Object.entries(cmPolicies)) t.same(parseYaml(text), parseYaml(readFileSync(join(ROOT, 'policies', f), 'utf8')), `fairgate-policies ${f} = policies/${f}`)
 })
