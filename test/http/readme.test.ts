@@ -1,4 +1,4 @@
-// The README's curl examples, sent exactly as written, and the configuration table of
+// The curl examples of the README and docs/api.md, sent exactly as written, and the configuration table of
 // docs/configuration.md checked against the schema (every key, with its default) so the docs
 // cannot drift from the code.
 import t from 'tap'
@@ -8,15 +8,16 @@ import { envNames } from '../../src/config/index.js'
 import { ROOT, startGateway } from '../helpers/gateway.js'
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+const apiDoc = readFileSync(join(ROOT, 'docs', 'api.md'), 'utf8')
 const configDoc = readFileSync(join(ROOT, 'docs', 'configuration.md'), 'utf8')
 // The feedback example refers to the prediction the predict example made.
 const ID_PLACEHOLDER = '<id from the answer>'
 
 interface Curl { method: string, path: string, body: string }
 
-function curls (): Curl[] {
+function curls (text: string): Curl[] {
   const out: Curl[] = []
-  for (const line of readme.split('\n')) {
+  for (const line of text.split('\n')) {
     const m = /^curl -s -X (\w+) localhost:8080(\S+) -H 'content-type: application\/json' -d (?:'(.*)'|@(\S+))$/.exec(line)
     if (m === null) continue
     out.push({ method: m[1]!, path: m[2]!, body: m[3] ?? readFileSync(join(ROOT, m[4]!), 'utf8') })
@@ -25,7 +26,7 @@ function curls (): Curl[] {
 }
 
 t.test('README curl examples work as written', async t => {
-  const examples = curls()
+  const examples = curls(readme)
   t.ok(examples.some(c => c.path === '/v2/models/income/infer'), 'an OIP v2 infer example')
   t.ok(examples.some(c => c.path === '/v1/predict'), 'a /v1/predict example')
   t.ok(examples.some(c => c.path === '/v1/feedback' && c.body.includes(ID_PLACEHOLDER)), 'a /v1/feedback example for that prediction')
@@ -48,6 +49,17 @@ t.test('README curl examples work as written', async t => {
       t.ok(answer.score > 0 && answer.score < 1)
       t.match(readme, new RegExp(`"score":${String(answer.score).slice(0, 4)}`), 'README quotes the score it gets')
     } else t.equal(answer.outputs[0].shape[0], 1)
+  }
+})
+
+t.test('docs/api.md curl examples work as written', async t => {
+  const examples = curls(apiDoc)
+  t.ok(examples.some(c => c.path === '/v2/models/income/infer') && examples.some(c => c.path === '/v1/predict'), 'an example of each inference API')
+  const { app } = await startGateway()
+  t.teardown(() => app.close())
+  for (const c of examples) {
+    const res = await app.inject({ method: c.method as 'POST', url: c.path, headers: { 'content-type': 'application/json' }, body: c.body })
+    t.equal(res.statusCode, 200, `${c.path}: ${res.body}`)
   }
 })
 
