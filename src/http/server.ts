@@ -23,8 +23,8 @@ declare module 'fastify' {
 export interface ServerOptions {
   /** pino options, or false for none (tests). */
   logger?: boolean | object
-  /** An existing pino logger to share with the gateway. */
-  loggerInstance?: FastifyBaseLogger
+  /** An existing pino logger to share with the gateway (a pino instance: fastify needs child()). */
+  loggerInstance?: object
 }
 
 type ModelParams = { model: string, version?: string }
@@ -67,7 +67,7 @@ function context (gw: Gateway, req: FastifyRequest): ParseContext {
 
 export function buildServer (gw: Gateway, opts: ServerOptions = {}): FastifyInstance {
   const app = Fastify({
-    ...(opts.loggerInstance !== undefined ? { loggerInstance: opts.loggerInstance } : { logger: opts.logger ?? false }),
+    ...(opts.loggerInstance !== undefined ? { loggerInstance: opts.loggerInstance as FastifyBaseLogger } : { logger: opts.logger ?? false }),
     bodyLimit: gw.config.http.body_limit_bytes,
     // Per-request log lines cost throughput and could carry labels; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
