@@ -189,6 +189,10 @@ export class Gateway {
     const respond = job.respond
     job.respond = null
     if (respond !== null) respond(job)
+    // Answered: the job lets go of the reply (and through it the request and parsed body) and
+    // of its span; what outlives the answer (events, the store) was copied out above.
+    job.ctx = null
+    job.span = null
     // After the answer is written, so the router learns the whole time the gateway took.
     job.answeredAt = this.clock.now()
     this.router.observe(job)
