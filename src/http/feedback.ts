@@ -1,6 +1,6 @@
 // POST /v1/feedback: delayed ground truth, {"prediction_id", "label"} or a list of them.
 // The whole request is validated before anything is recorded, so a bad item records nothing.
-import { FG_ERR_FEEDBACK_INVALID, FairgateError } from '../errors.js'
+import { FG_ERR_FEEDBACK_DUPLICATE, FG_ERR_FEEDBACK_INVALID, FG_ERR_FEEDBACK_UNKNOWN } from '../errors.js'
 import type { Gateway } from '../gateway.js'
 import { isPredictionId, predictionIdTime } from '../prediction-id.js'
 import { isObject } from './parse-common.js'
@@ -36,7 +36,7 @@ export function handleFeedback (gw: Gateway, body: unknown): { status: number, b
     // know can never count, so say so instead of accepting it silently.
     for (let i = 0; i < items.length; i++) {
       if (!gw.predictions.has(items[i]!.id, now)) {
-        throw new FairgateError('FG_ERR_FEEDBACK_UNKNOWN', 404, `${Array.isArray(body) ? `[${i}].` : ''}prediction_id: unknown or expired prediction (feedback is joined for ${gw.config.monitor.feedback_ttl_ms / 1000} s)`)
+        throw FG_ERR_FEEDBACK_UNKNOWN(`${Array.isArray(body) ? `[${i}].` : ''}prediction_id`, gw.config.monitor.feedback_ttl_ms)
       }
     }
   }
@@ -50,7 +50,7 @@ export function handleFeedback (gw: Gateway, body: unknown): { status: number, b
     else duplicate++
   }
   if (embedded && duplicate === items.length) {
-    throw new FairgateError('FG_ERR_FEEDBACK_DUPLICATE', 409, 'prediction_id: this prediction already has feedback')
+    throw FG_ERR_FEEDBACK_DUPLICATE()
   }
   // 202: recorded and (with Kafka) on its way to the monitor, which joins labels for ids made
   // by other replicas too.

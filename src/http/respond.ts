@@ -2,15 +2,8 @@
 // batcher finishes a job, the gateway assigns ids, and these write the HTTP answer.
 import type { FastifyReply } from 'fastify'
 import type { InferJob } from '../batching/index.js'
-import type { FairgateError } from '../errors.js'
 import type { Gateway } from '../gateway.js'
-
-export function sendError (reply: FastifyReply, err: FairgateError): void {
-  if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter))
-  // While draining, tell keep-alive clients to reconnect elsewhere rather than reuse this socket.
-  if (err.statusCode === 503) reply.header('connection', 'close')
-  reply.code(err.statusCode).send({ error: err.message, code: err.code })
-}
+import { sendError } from './error-contract.js'
 
 function finishError (job: InferJob, reply: FastifyReply, gw: Gateway): boolean {
   const err = job.error

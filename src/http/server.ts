@@ -1,8 +1,9 @@
 // The only place that knows fastify. Routes parse and validate, hand an InferJob to the
 // gateway, and return; the answer is written by a shared completion function when the batch
 // has run. Every client mistake is a JSON 4xx; nothing a client sends can crash the process.
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
-import { FairgateError, FG_ERR_NOT_FOUND, FG_ERR_REQUEST_INVALID } from '../errors.js'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import { FG_ERR_REQUEST_INVALID } from '../errors.js'
+import { contractOptions, installErrorContract } from './error-contract.js'
 import type { Gateway } from '../gateway.js'
 import { nextPredictionId } from '../prediction-id.js'
 import { Tracing, type Span } from '../telemetry/index.js'
@@ -12,7 +13,7 @@ import { fairnessReport } from './fairness.js'
 import { isObject } from './parse-common.js'
 import { parseOip, type ParseContext } from './parse-oip.js'
 import { parsePredict } from './parse-predict.js'
-import { respondOip, respondPredictMany, respondPredictOne, sendError } from './respond.js'
+import { respondOip, respondPredictMany, respondPredictOne } from './respond.js'
 
 declare module 'fastify' {
   interface FastifyInstance { fairgate: Gateway }
@@ -71,7 +72,7 @@ export function buildServer (gw: Gateway, opts: ServerOptions = {}): FastifyInst
     bodyLimit: gw.config.http.body_limit_bytes,
     // Per-request log lines cost throughput and could carry labels; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
-    return503OnClosing: true,
+    ...contractOptions,
     requestIdHeader: 'x-request-id',
     genReqId: () => nextPredictionId()
   })
@@ -87,30 +88,18 @@ export function buildServer (gw: Gateway, opts: ServerOptions = {}): FastifyInst
   // JSON only: a text/plain body would otherwise reach the parsers as a string.
   app.removeContentTypeParser('text/plain')
 
-  app.setErrorHandler((err: FastifyError | FairgateError, req, reply) => {
-    let e: FairgateError
-    if (err instanceof FairgateError) e = err
-    else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-      // fastify's own client errors: bad JSON, body too large, wrong content-type, …
-      e = new FairgateError(err.code ?? 'FG_ERR_REQUEST_INVALID', err.statusCode, err.statusCode === 400 && err instanceof SyntaxError ? `body: malformed JSON (${err.message})` : err.message)
-    } else {
-      req.log.error({ err: err.message, stack: err.stack }, 'unhandled error')
-      e = new FairgateError('FG_ERR_INTERNAL', 500, 'internal error')
-    }
-    const params = req.params as Partial<ModelParams> | undefined
+  installErrorContract(app, gw.config.http.body_limit_bytes, (e, req) => {
     if (req.routeOptions.config !== undefined && (req.routeOptions.config as { counted?: boolean }).counted === true) {
+      const params = req.params as Partial<ModelParams> | undefined
       const body = req.body as Record<string, unknown> | undefined
       const model = params?.model ?? (isObject(body) && typeof body.model === 'string' ? body.model : '')
       gw.countRejected(model, e.statusCode)
     }
     if (traced) {
       const span = (req as TracedRequest).fgSpan
-      if (span !== null) span.setAttribute('error.type', e.code)
+      if (span !== null && span !== undefined) span.setAttribute('error.type', e.code)
     }
-    sendError(reply, e)
   })
-
-  app.setNotFoundHandler((req, reply) => { sendError(reply, FG_ERR_NOT_FOUND(req.method, req.url.split('?')[0] as string)) })
 
   // --- inference
   const infer = async function (req: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply): Promise<FastifyReply> {
