@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// fairgate CLI: serve | monitor | evaluate. Errors from configuration and start-up print their
+// fairgate CLI: serve | monitor. Errors from configuration and start-up print their
 // coded message and exit 1, never a stack trace for an operator's typo.
 import { parseArgs } from 'node:util'
 import { FairgateError } from '../errors.js'
