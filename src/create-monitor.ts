@@ -5,6 +5,7 @@
 import { systemClock, type Clock } from './clock.js'
 import type { Config } from './config/index.js'
 import { FG_ERR_CONFIG_INVALID } from './errors.js'
+import { fairnessOf, type FairnessApi, type MetricsApi } from './gateway.js'
 import { consumeEvents, createEventStream, decisionMessage, defaultMonitorGroup, followDecisions, TOPIC_DECISIONS, type DecisionFollower, type EventConsumer, type EventStream } from './events/index.js'
 import type { Logger } from './logger.js'
 import { ModelRegistry } from './models/index.js'
@@ -65,6 +66,15 @@ export class MonitorService {
   }
 
   get ready (): boolean { return this.caughtUp }
+
+  /** What the fairness routes use. */
+  get fairness (): FairnessApi { return fairnessOf(this.monitor, this.policy) }
+
+  /** What /metrics uses. */
+  get metricsApi (): MetricsApi {
+    const registry = this.metrics.registry
+    return { contentType: registry.contentType, text: async () => await registry.metrics() }
+  }
 
   /** Connects, seeks to (now − window), and resolves once caught up with the log. */
   async start (groupId = defaultMonitorGroup(this.config.replica)): Promise<void> {

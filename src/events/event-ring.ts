@@ -5,14 +5,9 @@
 // its input. Feedback and decision events are prebuilt messages. Bounded twice: in events
 // (events.buffer_size) and in bytes (events.buffer_bytes); past either, the oldest events make
 // room (recent events matter most to a fairness monitor) and the caller counts them as dropped.
-import { NUMS } from './wire.js'
+import { NUMS, type OutboundMessage } from './wire.js'
 
-export interface OutboundMessage {
-  key: string
-  value: string
-  headers: Record<string, string>
-  timestamp: string
-}
+export type { OutboundMessage }
 
 /** Heap an event costs beyond its strings: its columns and two array slots. */
 const EVENT_OVERHEAD = NUMS * 8 + 1 + 4 + 2 * 8
