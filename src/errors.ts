@@ -33,6 +33,7 @@ export const FG_ERR_CONFIG_FILE = coded('FG_ERR_CONFIG_FILE', 500, (file: string
 // --- model manifests and sessions
 export const FG_ERR_MODEL_MANIFEST = coded('FG_ERR_MODEL_MANIFEST', 500, (file: string, path: string, why: string) => `invalid model manifest ${file} at "${path}": ${why}`)
 export const FG_ERR_MODEL_CHECKSUM = coded('FG_ERR_MODEL_CHECKSUM', 500, (file: string, want: string, got: string) => `sha256 mismatch for ${file}: manifest says ${want}, file is ${got}`)
+export const FG_ERR_MODEL_DIR_MISSING = coded('FG_ERR_MODEL_DIR_MISSING', 500, (dir: string) => `no models directory ${dir} (set models.dir or FAIRGATE_MODELS_DIR)`)
 export const FG_ERR_MODEL_UNKNOWN = coded('FG_ERR_MODEL_UNKNOWN', 404, (model: string) => `unknown model "${model}"`)
 export const FG_ERR_MODEL_VARIANT_UNKNOWN = coded('FG_ERR_MODEL_VARIANT_UNKNOWN', 404, (model: string, variant: string) => `unknown variant "${variant}" of model "${model}"`)
 export const FG_ERR_MODEL_NOT_READY = coded('FG_ERR_MODEL_NOT_READY', 503, (model: string, variant: string) => `variant "${variant}" of model "${model}" is not ready`, 1)
@@ -41,8 +42,12 @@ export const FG_ERR_MODEL_INFERENCE = coded('FG_ERR_MODEL_INFERENCE', 500, (mode
 // --- request validation (all 4xx)
 export const FG_ERR_REQUEST_INVALID = coded('FG_ERR_REQUEST_INVALID', 400, (field: string, why: string) => `${field}: ${why}`)
 export const FG_ERR_REQUEST_GROUP = coded('FG_ERR_REQUEST_GROUP', 400, (field: string, why: string) => `${field}: ${why}`)
-export const FG_ERR_REQUEST_TOO_LARGE = coded('FG_ERR_REQUEST_TOO_LARGE', 413, (limit: number) => `request body is larger than ${limit} bytes`)
-export const FG_ERR_REQUEST_MEDIA_TYPE = coded('FG_ERR_REQUEST_MEDIA_TYPE', 415, (type: string) => `unsupported content-type "${type}", send application/json`)
+export const FG_ERR_REQUEST_TOO_LARGE = coded('FG_ERR_REQUEST_TOO_LARGE', 413, (limit: number) => `body: larger than ${limit} bytes`)
+export const FG_ERR_REQUEST_MEDIA_TYPE = coded('FG_ERR_REQUEST_MEDIA_TYPE', 415, (type: string) => `content-type header: unsupported "${type}", send application/json`)
+// Node's HTTP parser refused the request before fastify saw it (written on the socket).
+export const FG_ERR_REQUEST_MALFORMED = coded('FG_ERR_REQUEST_MALFORMED', 400, (why: string) => `malformed HTTP request: ${why}`)
+export const FG_ERR_REQUEST_HEADERS_TOO_LARGE = coded('FG_ERR_REQUEST_HEADERS_TOO_LARGE', 431, () => 'headers: larger than the server accepts')
+export const FG_ERR_REQUEST_TIMEOUT = coded('FG_ERR_REQUEST_TIMEOUT', 408, () => 'request not received in time')
 
 // --- batching and admission
 export const FG_ERR_BATCH_QUEUE_FULL = coded('FG_ERR_BATCH_QUEUE_FULL', 429, (model: string, variant: string, limit: number) => `queue of ${model}/${variant} is full (${limit} rows); retry later`, 1)
@@ -51,6 +56,13 @@ export const FG_ERR_BATCH_DRAINING = coded('FG_ERR_BATCH_DRAINING', 503, () => '
 
 // --- feedback
 export const FG_ERR_FEEDBACK_INVALID = coded('FG_ERR_FEEDBACK_INVALID', 400, (field: string, why: string) => `${field}: ${why}`)
+export const FG_ERR_FEEDBACK_UNKNOWN = coded('FG_ERR_FEEDBACK_UNKNOWN', 404, (field: string, ttlMs: number) => `${field}: unknown or expired prediction (feedback is joined for ${ttlMs / 1000} s)`)
+export const FG_ERR_FEEDBACK_DUPLICATE = coded('FG_ERR_FEEDBACK_DUPLICATE', 409, () => 'prediction_id: this prediction already has feedback')
+
+// --- policies and decisions
+export const FG_ERR_POLICY_INVALID = coded('FG_ERR_POLICY_INVALID', 400, (file: string, path: string, why: string) => `invalid policy ${file} at "${path}": ${why}`)
+export const FG_ERR_POLICY_VARIANT_NOT_READY = coded('FG_ERR_POLICY_VARIANT_NOT_READY', 409, (model: string, variant: string) => `variant "${variant}" of model "${model}" is not ready`)
+export const FG_ERR_POLICY_NO_TARGET = coded('FG_ERR_POLICY_NO_TARGET', 409, (model: string) => `no other ready variant of "${model}" to roll back to`)
 
 // --- admin
 export const FG_ERR_AUTH_MISSING = coded('FG_ERR_AUTH_MISSING', 401, () => 'missing "Authorization: Bearer <token>"')
@@ -58,3 +70,5 @@ export const FG_ERR_AUTH_FORBIDDEN = coded('FG_ERR_AUTH_FORBIDDEN', 403, () => '
 export const FG_ERR_AUTH_DISABLED = coded('FG_ERR_AUTH_DISABLED', 403, () => 'admin endpoints are disabled: set FAIRGATE_ADMIN_TOKEN')
 
 export const FG_ERR_NOT_FOUND = coded('FG_ERR_NOT_FOUND', 404, (method: string, url: string) => `no route ${method} ${url}`)
+/** A bug, never a client's doing: the message says nothing of the cause (it is logged). */
+export const FG_ERR_INTERNAL = coded('FG_ERR_INTERNAL', 500, () => 'internal error')

@@ -1,23 +1,84 @@
-// The composition root: config in, a running registry, batchers, router and sinks out. Plain
-// TypeScript with no HTTP in it, so the CLI, the HTTP layer and tests share one way to build it.
+// The composition root of `fairgate serve`: createGateway(config, deps) builds models → monitor
+// → events → policy → router → batchers in that order, each once, and returns a Gateway whose
+// parts are all built (nothing is filled in later). Transports see it only through the narrow
+// interfaces below (inference, feedback, fairness, variants, health, metrics), one per route
+// group. Plain TypeScript with no HTTP in it, so the CLI, the transports and tests share it.
 import { Batcher, InferJob } from './batching/index.js'
 import { systemClock, type Clock } from './clock.js'
 import type { Config } from './config/index.js'
 import { FG_ERR_BATCH_DRAINING } from './errors.js'
-import { createEventStream, noopSink, TOPIC_DECISIONS, type EventStream, type PredictionSink } from './events/index.js'
-import { decisionMessage, followDecisions, type DecisionFollower } from './events/decision-events.js'
-import { PolicyController } from './policy/index.js'
-import { Monitor, PredictionStore } from './monitor/index.js'
-import { ModelRegistry, type Logger, type ModelRuntime, type VariantRuntime } from './models/index.js'
+import { createEventStream, decisionMessage, followDecisions, noopSink, TOPIC_DECISIONS, type DecisionFollower, type EventStream, type PredictionSink } from './events/index.js'
+import type { Logger } from './logger.js'
+import { PolicyController, type DecisionRecord, type ModelPolicyStatus } from './policy/index.js'
+import { Monitor, PredictionStore, type FairnessReport } from './monitor/index.js'
+import { ModelRegistry, type ModelRuntime, type VariantRuntime } from './models/index.js'
 import { nextPredictionId } from './prediction-id.js'
-import { ActiveVariants, BudgetRouter, type Router } from './routing/index.js'
-import { GatewayMetrics, noTracing, registerFairnessMetrics, startTracing, type Tracing, type VariantSeries } from './telemetry/index.js'
+import { ActiveVariants, BudgetRouter, type Router, type VariantStatus } from './routing/index.js'
+import { GatewayMetrics, registerFairnessMetrics, startTracing, type Tracing, type VariantSeries } from './telemetry/index.js'
+import type { DecisionEvent } from './events/index.js'
 
-export interface GatewayOptions {
+export interface GatewayDeps {
   log: Logger
   clock?: Clock
   metrics?: GatewayMetrics
+  /** Extra sinks of answered predictions, after the monitor and Kafka (tests). */
   sinks?: PredictionSink[]
+}
+
+/** What the inference routes use: find a model, queue a job, count a refusal. */
+export interface InferenceApi {
+  readonly clock: Clock
+  readonly tracing: Tracing
+  readonly limits: { maxRows: number, defaultBudgetMs: number }
+  model: (name: string) => ModelRuntime
+  /** Routes and queues a job; throws a coded error the caller answers with. */
+  submit: (job: InferJob) => void
+  /** Counts a request refused before it reached a variant (validation, unknown model, …). */
+  countRejected: (model: string, code: number) => void
+}
+
+/** What POST /v1/feedback uses. */
+export interface FeedbackApi {
+  readonly clock: Clock
+  /** True without Kafka: this replica is the only place a label can be joined. */
+  readonly embedded: boolean
+  readonly ttlMs: number
+  has: (predictionId: string, now: number) => boolean
+  record: (predictionId: string, label: 0 | 1) => 'joined' | 'unknown' | 'duplicate'
+}
+
+/** What /v1/fairness and /v1/decisions use (the gateway's monitor, or `fairgate monitor`'s). */
+export interface FairnessApi {
+  readonly windowMs: number
+  modelNames: () => string[]
+  report: (model: string, windowMs?: number) => FairnessReport | undefined
+  policies: () => ModelPolicyStatus[]
+  decisions: (model: string | undefined, limit: number) => DecisionRecord[]
+}
+
+/** What the variants listing and the admin routes use. */
+export interface VariantsApi {
+  readonly adminToken: string
+  models: () => readonly ModelRuntime[]
+  status: (model: string) => VariantStatus | undefined
+  queuedRows: (v: VariantRuntime) => number
+  manualSwitch: (model: string, variant: string, who: string) => DecisionEvent
+  manualRollback: (model: string, who: string) => DecisionEvent
+  reloadPolicies: () => string[]
+}
+
+/** What health and model metadata use. */
+export interface HealthApi {
+  readonly ready: boolean
+  readonly draining: boolean
+  model: (name: string) => ModelRuntime
+  active: (model: string) => string | undefined
+}
+
+/** What /metrics uses. */
+export interface MetricsApi {
+  readonly contentType: string
+  text: () => Promise<string>
 }
 
 /** Everything the gateway keeps per variant, found with one Map lookup. */
@@ -26,63 +87,150 @@ interface Lane {
   series: VariantSeries
 }
 
+/** The parts createGateway builds, in its order, handed to the Gateway whole. */
+interface Parts {
+  config: Config
+  log: Logger
+  clock: Clock
+  metrics: GatewayMetrics
+  tracing: Tracing
+  registry: ModelRegistry
+  monitor: Monitor
+  predictions: PredictionStore
+  events: EventStream | null
+  active: ActiveVariants
+  policy: PolicyController
+  follower: DecisionFollower | null
+  sinks: PredictionSink[]
+}
+
+/** Builds a gateway: manifests read, sessions loaded and warmed, policies read, the decisions topic followed. */
+export async function createGateway (config: Config, deps: GatewayDeps): Promise<Gateway> {
+  const log = deps.log
+  const clock = deps.clock ?? systemClock
+  const metrics = deps.metrics ?? new GatewayMetrics()
+  const tracing = await startTracing(config, log, clock)
+  // models
+  const registry = new ModelRegistry(config.models, config.batching.max_batch_size, log)
+  registry.discover()
+  await registry.load()
+  const attributes = Math.max(1, ...registry.models.map(m => m.groups.size))
+  // monitor
+  const monitor = new Monitor(registry.models.map(m => ({ name: m.name, manifest: m.manifest, variants: m.variants.map(v => v.name) })), config.monitor, clock)
+  registerFairnessMetrics(metrics, monitor)
+  const predictions = new PredictionStore(config.monitor.feedback_store_size, config.monitor.feedback_ttl_ms, attributes)
+  // events
+  const events = createEventStream({ config, log, metrics, clock })
+  // policy
+  const active = new ActiveVariants()
+  for (const m of registry.models) active.init(m)
+  const policy = new PolicyController({
+    config,
+    log,
+    clock,
+    monitor,
+    active,
+    metrics,
+    models: new Map(registry.models.map(m => [m.name, { variants: m.variants.map(v => v.name), attributes: Object.keys(m.manifest.groups) }])),
+    canServe: (model, variant) => {
+      const m = registry.find(model)
+      return m !== undefined && m.hasVariant(variant) && m.variant(variant).state === 'ready'
+    },
+    publish: events === null ? null : d => { events.publisher.enqueue(TOPIC_DECISIONS, decisionMessage(config, d)) }
+  })
+  // Every replica follows the decisions topic; a new one starts on the current decision.
+  let follower: DecisionFollower | null = null
+  if (events !== null) {
+    try {
+      follower = await followDecisions({ config, log, onDecision: d => { policy.apply(d, 'remote') } })
+      await follower.caughtUp
+    } catch (err) {
+      // Serving matters more than following: start on the local default and say so.
+      log.error({ err: (err as Error).message }, 'cannot follow the decisions topic; this replica decides alone until restarted')
+    }
+  }
+  const sinks: PredictionSink[] = [monitor]
+  if (events !== null) sinks.push(events.sink)
+  sinks.push(...(deps.sinks ?? []))
+  // router and batchers: built by the Gateway, which owns the lanes they share.
+  const gw = new Gateway({ config, log, clock, metrics, tracing, registry, monitor, predictions, events, active, policy, follower, sinks })
+  policy.start()
+  return gw
+}
+
+function combineSinks (sinks: PredictionSink[]): PredictionSink {
+  if (sinks.length === 0) return noopSink
+  if (sinks.length === 1) return sinks[0] as PredictionSink
+  return {
+    onPredictions: (job) => { for (const s of sinks) s.onPredictions(job) },
+    flush: async (t) => { await Promise.all(sinks.map(s => s.flush(t))) },
+    close: async () => { await Promise.all(sinks.map(s => s.close())) }
+  }
+}
+
+type Step = (job: InferJob) => void
+
 export class Gateway {
-  readonly registry: ModelRegistry
-  readonly metrics: GatewayMetrics
-  readonly active = new ActiveVariants()
+  readonly config: Config
   readonly clock: Clock
-  router: Router
-  private sinks: PredictionSink[]
-  private sink: PredictionSink
+  readonly metrics: GatewayMetrics
+  readonly tracing: Tracing
+  readonly registry: ModelRegistry
+  /** The in-process fairness monitor. */
+  readonly monitor: Monitor
+  /** Recent predictions, for joining feedback. */
+  readonly predictions: PredictionStore
+  /** Kafka event stream; null in the embedded default (no brokers configured). */
+  readonly events: EventStream | null
+  readonly active: ActiveVariants
+  /** Policies, decisions and the audit log. */
+  readonly policy: PolicyController
+  readonly router: Router
+  private readonly follower: DecisionFollower | null
+  private readonly log: Logger
+  private readonly sink: PredictionSink
   private readonly lanes = new Map<VariantRuntime, Lane>()
   private draining = false
-  /** Kafka event stream; null in the embedded default (no brokers). */
-  events: EventStream | null = null
-  /** Recent predictions, for joining feedback (sized by start(), once the manifests are read). */
-  predictions: PredictionStore
-  /** The in-process fairness monitor (set by start()). */
-  monitor: Monitor | null = null
-  /** Policies, decisions and the audit log (set by start()). */
-  policy: PolicyController | null = null
-  private follower: DecisionFollower | null = null
   /** Jobs taken into a queue, and jobs answered (score or error): equal once drained. */
   accepted = 0
   answered = 0
-  private readonly log: Logger
-  /** OpenTelemetry tracing: the shared no-op unless enabled (set by start()). */
-  tracing: Tracing = noTracing
-  /** Bound once: the batcher's completion callback. */
-  private readonly observer = {
-    onBatch: (v: VariantRuntime, rows: number) => { (this.lanes.get(v) as Lane).series.batchSize.observe(rows) },
-    onJobDone: (job: InferJob) => { this.complete(job) }
-  }
+  /**
+   * Answering a job, one job per step, bound once (no closure per request): ids, store, timing
+   * histograms, status count, sinks, the answer, letting go of the request, router feedback.
+   */
+  private readonly steps: Step[]
 
-  constructor (readonly config: Config, opts: GatewayOptions) {
-    this.log = opts.log
-    this.clock = opts.clock ?? systemClock
-    this.metrics = opts.metrics ?? new GatewayMetrics()
-    this.registry = new ModelRegistry(config.models, config.batching.max_batch_size, opts.log)
-    // Until the policies are read: no preference list beyond the manifest, no default budget.
-    this.router = new BudgetRouter(this.active, v => this.batcher(v), { preference: () => undefined, defaultBudget: () => 0 })
-    this.sinks = opts.sinks ?? []
-    this.sink = this.combineSinks()
-    this.predictions = new PredictionStore(1, config.monitor.feedback_ttl_ms, 1)
-  }
+  readonly inference: InferenceApi
+  readonly feedback: FeedbackApi
+  readonly fairness: FairnessApi
+  readonly variants: VariantsApi
+  readonly health: HealthApi
+  readonly metricsApi: MetricsApi
 
-  /** Reads manifests, loads and warms sessions, builds one batcher per variant. */
-  async start (): Promise<void> {
-    this.tracing = await startTracing(this.config, this.log, this.clock)
-    this.registry.discover()
-    await this.registry.load()
-    for (const m of this.registry.models) this.addModel(m)
-    const attributes = Math.max(1, ...this.registry.models.map(m => m.groups.size))
-    this.predictions = new PredictionStore(this.config.monitor.feedback_store_size, this.config.monitor.feedback_ttl_ms, attributes)
-    this.monitor = new Monitor(this.registry.models.map(m => ({ name: m.name, manifest: m.manifest, variants: m.variants.map(v => v.name) })), this.config.monitor, this.clock)
-    this.addSink(this.monitor)
-    registerFairnessMetrics(this.metrics, this.monitor)
-    this.events = createEventStream({ config: this.config, log: this.log, metrics: this.metrics, clock: this.clock })
-    if (this.events !== null) this.addSink(this.events.sink)
-    await this.startPolicies()
+  constructor (p: Parts) {
+    this.config = p.config
+    this.log = p.log
+    this.clock = p.clock
+    this.metrics = p.metrics
+    this.tracing = p.tracing
+    this.registry = p.registry
+    this.monitor = p.monitor
+    this.predictions = p.predictions
+    this.events = p.events
+    this.active = p.active
+    this.policy = p.policy
+    this.follower = p.follower
+    this.sink = combineSinks(p.sinks)
+    this.router = new BudgetRouter(this.active, v => this.batcher(v), this.policy)
+    const observer = {
+      onBatch: (v: VariantRuntime, rows: number) => { (this.lanes.get(v) as Lane).series.batchSize.observe(rows) },
+      onJobDone: (job: InferJob) => { this.complete(job) }
+    }
+    for (const m of this.registry.models) {
+      for (const v of m.variants) {
+        this.lanes.set(v, { batcher: new Batcher(v, this.config.batching, this.clock, observer, this.tracing), series: this.metrics.children(m.name, v.name) })
+      }
+    }
     this.metrics.onCollect(() => {
       this.metrics.queueDepth.reset()
       this.metrics.activeVariant.reset()
@@ -91,64 +239,23 @@ export class Gateway {
         this.metrics.activeVariant.labels(v.model.name, v.name).set(this.active.active(v.model.name) === v.name ? 1 : 0)
       }
     })
-  }
-
-  private async startPolicies (): Promise<void> {
-    const events = this.events
-    const config = this.config
-    this.policy = new PolicyController({
-      config,
-      log: this.log,
-      clock: this.clock,
-      monitor: this.monitor!,
-      active: this.active,
-      metrics: this.metrics,
-      models: new Map(this.registry.models.map(m => [m.name, { variants: m.variants.map(v => v.name), attributes: Object.keys(m.manifest.groups) }])),
-      canServe: (model, variant) => {
-        const m = this.registry.find(model)
-        return m !== undefined && m.hasVariant(variant) && m.variant(variant).state === 'ready'
-      },
-      publish: events === null ? null : d => { events.publisher.enqueue(TOPIC_DECISIONS, decisionMessage(config, d)) }
-    })
-    this.router = new BudgetRouter(this.active, v => this.batcher(v), this.policy)
-    if (events !== null) {
-      // Every replica follows the decisions topic; a new one starts on the current decision.
-      const policy = this.policy
-      try {
-        this.follower = await followDecisions({ config, log: this.log, onDecision: d => { policy.apply(d, 'remote') } })
-        await this.follower.caughtUp
-      } catch (err) {
-        // Serving matters more than following: start on the local default and say so.
-        this.log.error({ err: (err as Error).message }, 'cannot follow the decisions topic; this replica decides alone until restarted')
-      }
-    }
-    this.policy.start()
-  }
-
-  private addModel (m: ModelRuntime): void {
-    this.active.init(m)
-    for (const v of m.variants) {
-      this.lanes.set(v, {
-        batcher: new Batcher(v, this.config.batching, this.clock, this.observer, this.tracing),
-        series: this.metrics.children(m.name, v.name)
-      })
-    }
-  }
-
-  addSink (sink: PredictionSink): void {
-    this.sinks.push(sink)
-    this.sink = this.combineSinks()
-  }
-
-  private combineSinks (): PredictionSink {
-    const sinks = this.sinks
-    if (sinks.length === 0) return noopSink
-    if (sinks.length === 1) return sinks[0] as PredictionSink
-    return {
-      onPredictions: (job) => { for (const s of sinks) s.onPredictions(job) },
-      flush: async (t) => { await Promise.all(sinks.map(s => s.flush(t))) },
-      close: async () => { await Promise.all(sinks.map(s => s.close())) }
-    }
+    this.steps = [
+      job => { if (job.span !== null) this.tracing.jobDone(job) },
+      job => { this.assignIds(job) },
+      job => { this.remember(job) },
+      job => { this.observeTimes(job) },
+      job => { this.countJob(job, job.error === null ? 200 : job.error.statusCode) },
+      job => { this.publish(job) },
+      job => { this.answer(job) },
+      job => { this.release(job) },
+      job => { this.router.observe(job) }
+    ]
+    this.inference = this.inferenceApi()
+    this.feedback = this.feedbackApi()
+    this.fairness = this.fairnessApi()
+    this.variants = this.variantsApi()
+    this.health = this.healthApi()
+    this.metricsApi = { contentType: this.metrics.registry.contentType, text: async () => await this.metrics.registry.metrics() }
   }
 
   get ready (): boolean {
@@ -168,72 +275,136 @@ export class Gateway {
   }
 
   private complete (job: InferJob): void {
-    if (job.span !== null) this.tracing.jobDone(job)
-    if (job.error === null) {
-      const wall = this.clock.wallNow()
-      job.completedAtWall = wall
-      const ids = new Array<string>(job.rows)
-      for (let i = 0; i < job.rows; i++) ids[i] = nextPredictionId(wall)
-      job.ids = ids
-      this.remember(job, wall)
-      const lane = this.lanes.get(job.variant as VariantRuntime) as Lane
-      lane.series.queueDuration.observe(job.queueMs / 1000)
-      lane.series.requestDuration.observe((job.finishedAt - job.receivedAt) / 1000)
-      try {
-        this.sink.onPredictions(job)
-      } catch (err) {
-        // A sink bug must not cost the client its answer.
-        this.log.error({ err: (err as Error).message }, 'prediction sink failed')
-      }
-    }
-    this.answered++
-    const respond = job.respond
-    job.respond = null
-    if (respond !== null) respond(job)
-    // After the answer is written, so the router learns the whole time the gateway took.
-    job.answeredAt = this.clock.now()
-    this.router.observe(job)
+    const steps = this.steps
+    for (let i = 0; i < steps.length; i++) (steps[i] as Step)(job)
   }
 
-  private remember (job: InferJob, wall: number): void {
+  private assignIds (job: InferJob): void {
+    if (job.error !== null) return
+    const wall = this.clock.wallNow()
+    job.completedAtWall = wall
+    const ids = new Array<string>(job.rows)
+    for (let i = 0; i < job.rows; i++) ids[i] = nextPredictionId(wall)
+    job.ids = ids
+  }
+
+  private remember (job: InferJob): void {
+    if (job.error !== null) return
     const m = job.model
     const mi = m.index
     const vi = (job.variant as VariantRuntime).index
     const attrs = m.groups.size
     const thr = m.manifest.threshold
+    const wall = job.completedAtWall
     for (let r = 0; r < job.rows; r++) {
       const score = job.scores[r] as number
       this.predictions.put(job.ids[r] as string, wall, mi, vi, score >= thr ? 1 : 0, score, job.groupIds, job.groupsPerRow ? r * attrs : 0, attrs)
     }
   }
 
-  /**
-   * Records a delayed label. 'joined': the prediction is known here; 'unknown': not known to
-   * this replica (made by another one, expired or never made); 'duplicate': already labelled.
-   * Published to the feedback topic unless duplicate.
-   */
-  feedback (predictionId: string, label: 0 | 1): 'joined' | 'unknown' | 'duplicate' {
+  private observeTimes (job: InferJob): void {
+    if (job.error !== null) return
+    const lane = this.lanes.get(job.variant as VariantRuntime) as Lane
+    lane.series.queueDuration.observe(job.queueMs / 1000)
+    lane.series.requestDuration.observe((job.finishedAt - job.receivedAt) / 1000)
+  }
+
+  private publish (job: InferJob): void {
+    if (job.error !== null) return
+    try {
+      this.sink.onPredictions(job)
+    } catch (err) {
+      // A sink bug must not cost the client its answer.
+      this.log.error({ err: (err as Error).message }, 'prediction sink failed')
+    }
+  }
+
+  private answer (job: InferJob): void {
+    this.answered++
+    const respond = job.respond
+    job.respond = null
+    if (respond !== null) respond(job)
+    // After the answer is written, so the router learns the whole time the gateway took.
+    job.answeredAt = this.clock.now()
+  }
+
+  /** Answered: the job lets go of the reply (and through it the request and body) and its span. */
+  private release (job: InferJob): void {
+    job.ctx = null
+    job.span = null
+  }
+
+  /** Records a delayed label; published to the feedback topic unless a duplicate. */
+  private recordFeedback (predictionId: string, label: 0 | 1): 'joined' | 'unknown' | 'duplicate' {
     const now = this.clock.wallNow()
     const known = this.predictions.get(predictionId, now)
     let outcome: 'joined' | 'unknown' | 'duplicate' = 'unknown'
     if (known !== undefined) {
       outcome = this.predictions.markLabelled(predictionId) ? 'joined' : 'duplicate'
-      if (outcome === 'joined') this.monitor?.recordLabel(known, label)
+      if (outcome === 'joined') this.monitor.recordLabel(known, label)
     }
     if (outcome !== 'duplicate' && this.events !== null) this.events.publishFeedback({ prediction_id: predictionId, label, ts: now })
     return outcome
   }
 
   /** Counts one answered job under its variant's cached series (no label lookup per request). */
-  countJob (job: InferJob, code: number): void {
+  private countJob (job: InferJob, code: number): void {
     const lane = job.variant === null ? undefined : this.lanes.get(job.variant)
     if (lane !== undefined) lane.series.countRequest(code)
     else this.countRejected(job.model.name, code)
   }
 
-  /** Counts a request refused before it reached a variant (validation, unknown model, …). */
-  countRejected (model: string, code: number): void {
+  private countRejected (model: string, code: number): void {
     this.metrics.requests.labels(this.registry.find(model) === undefined ? '' : model, '', String(code)).inc()
+  }
+
+  private inferenceApi (): InferenceApi {
+    const registry = this.registry
+    return {
+      clock: this.clock,
+      tracing: this.tracing,
+      limits: { maxRows: this.config.http.max_rows_per_request, defaultBudgetMs: this.config.batching.default_latency_budget_ms },
+      model: name => registry.model(name),
+      submit: job => { this.submit(job) },
+      countRejected: (model, code) => { this.countRejected(model, code) }
+    }
+  }
+
+  private feedbackApi (): FeedbackApi {
+    return {
+      clock: this.clock,
+      embedded: this.events === null,
+      ttlMs: this.config.monitor.feedback_ttl_ms,
+      has: (id, now) => this.predictions.has(id, now),
+      record: (id, label) => this.recordFeedback(id, label)
+    }
+  }
+
+  private fairnessApi (): FairnessApi {
+    return fairnessOf(this.monitor, this.policy)
+  }
+
+  private variantsApi (): VariantsApi {
+    const policy = this.policy
+    return {
+      adminToken: this.config.admin.token,
+      models: () => this.registry.models,
+      status: model => this.active.get(model),
+      queuedRows: v => this.batcher(v).queuedRows,
+      manualSwitch: (model, variant, who) => policy.manualSwitch(model, variant, who),
+      manualRollback: (model, who) => policy.manualRollback(model, who),
+      reloadPolicies: () => policy.reload()
+    }
+  }
+
+  private healthApi (): HealthApi {
+    const gw = this
+    return {
+      get ready () { return gw.ready },
+      get draining () { return gw.draining },
+      model: name => gw.registry.model(name),
+      active: model => gw.active.active(model)
+    }
   }
 
   /** New requests get 503 from here on; queued ones still run. */
@@ -247,13 +418,24 @@ export class Gateway {
 
   /** Drains every batcher, flushes sinks, releases sessions. */
   async close (flushTimeoutMs = this.config.events.flush_timeout_ms): Promise<void> {
-    this.policy?.stop()
+    this.policy.stop()
     await this.drain()
     await this.follower?.stop().catch(() => {})
     await this.sink.flush(flushTimeoutMs)
     await this.sink.close()
     await this.tracing.flush().catch(() => {})
     await this.registry.close()
+  }
+}
+
+/** The fairness face of a monitor and its policies: the gateway's, and `fairgate monitor`'s. */
+export function fairnessOf (monitor: Monitor, policy: PolicyController): FairnessApi {
+  return {
+    windowMs: monitor.cfg.window_ms,
+    modelNames: () => monitor.modelNames(),
+    report: (model, windowMs) => monitor.report(model, windowMs),
+    policies: () => policy.status(),
+    decisions: (model, limit) => policy.decisions.list(model, limit)
   }
 }
 

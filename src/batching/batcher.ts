@@ -8,9 +8,10 @@ import type { Clock } from '../clock.js'
 import type { Config } from '../config/index.js'
 import { FairgateError, FG_ERR_BATCH_DEADLINE, FG_ERR_BATCH_DRAINING, FG_ERR_BATCH_QUEUE_FULL, FG_ERR_MODEL_INFERENCE, FG_ERR_MODEL_NOT_READY } from '../errors.js'
 import type { VariantRuntime } from '../models/index.js'
-import { noTracing, type Span, type Tracing } from '../telemetry/tracing.js'
+import type { Span } from '@opentelemetry/api'
 import type { InferJob } from './job.js'
 import { RingQueue } from './ring-queue.js'
+import { noBatchTracer, type BatchTracer } from './tracer.js'
 
 export interface BatchObserver {
   /** A batch finished: its size in rows and its compute time (ms). */
@@ -67,7 +68,7 @@ export class Batcher {
     private readonly opts: BatchingOptions,
     private readonly clock: Clock,
     private readonly observer: BatchObserver,
-    private readonly tracing: Tracing = noTracing
+    private readonly tracing: BatchTracer = noBatchTracer
   ) {
     this.width = variant.model.width
     // Queue length is bounded by rows (each job has ≥ 1 row), so the ring never needs to grow.

@@ -1,8 +1,7 @@
 // `fairgate serve`: load config, load models, listen; drain on SIGTERM/SIGINT.
 import pino from 'pino'
-import type { FastifyBaseLogger } from 'fastify'
 import { loadConfig } from '../config/index.js'
-import { Gateway } from '../gateway.js'
+import { createGateway } from '../gateway.js'
 import { buildServer } from '../http/index.js'
 
 export interface ServeArgs { config?: string | undefined }
@@ -10,10 +9,9 @@ export interface ServeArgs { config?: string | undefined }
 export async function serve (args: ServeArgs): Promise<void> {
   const config = loadConfig({ file: args.config })
   const log = pino({ level: config.log.level, base: { replica: config.replica } })
-  const gw = new Gateway(config, { log })
-  await gw.start()
+  const gw = await createGateway(config, { log })
   if (gw.tracing.enabled) log.info({ exporter: gw.tracing.exporter, endpoint: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT }, 'tracing on (OpenTelemetry)')
-  const app = buildServer(gw, { loggerInstance: log as unknown as FastifyBaseLogger })
+  const app = buildServer(gw, { loggerInstance: log })
   let closing = false
   app.addHook('onClose', async () => { await gw.close() })
   const shutdown = (signal: string): void => {

@@ -65,6 +65,11 @@ export const configSchema = z.strictObject({
     include_groups: z.boolean().default(true),
     /** Events held while Kafka is slow or down; beyond it the oldest are dropped and counted. */
     buffer_size: positiveInt.default(100_000),
+    /**
+     * The same buffer bounded in bytes (ids, request ids, features, prebuilt messages): 64 MiB
+     * by default, a sixteenth of a 1 GiB pod. Past it the oldest are dropped and counted too.
+     */
+    buffer_bytes: positiveInt.default(64 * 1024 * 1024),
     batch_size: positiveInt.default(500),
     linger_ms: nonNegative.default(50),
     send_timeout_ms: positiveInt.default(10_000),

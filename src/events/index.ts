@@ -10,6 +10,8 @@ import { feedbackMessage, KafkaPredictionSink } from './prediction-events.js'
 import type { FeedbackEvent } from './schema.js'
 
 export { noopSink, type PredictionSink } from './sink.js'
+export { consumeEvents, defaultMonitorGroup, type EventConsumer, type EventHandlers } from './event-consumer.js'
+export { decisionMessage, followDecisions, type DecisionFollower } from './decision-events.js'
 export { CE_TYPES, ceHeaders, isoTime } from './cloudevents.js'
 export type { PredictionEvent, FeedbackEvent, DecisionEvent } from './schema.js'
 export type { OutboundMessage } from './event-ring.js'

@@ -74,6 +74,8 @@ export class KafkaPublisher {
   private readonly onLinger: () => void
   private readonly onSent: () => void
   private readonly onFailed: (err: unknown) => void
+  /** Events evicted per topic by the last push (counted by buffered()). */
+  private readonly evicted = new Int32Array(3)
   /** Reused scratch columns of the batch being encoded. */
   private groupsScratch = new Int16Array(1024)
   private featuresScratch: Float32Array | null = null
@@ -86,7 +88,7 @@ export class KafkaPublisher {
     this.clock = opts.clock
     const p = config.kafka.topic_prefix
     this.topics = [`${p}predictions`, `${p}feedback`, `${p}decisions`]
-    this.ring = new EventRing(this.cfg.buffer_size)
+    this.ring = new EventRing(this.cfg.buffer_size, this.cfg.buffer_bytes)
     this.pending = new Int32Array(this.topics.length)
     this.bufferedUncounted = new Int32Array(this.topics.length)
     this.counters = this.topics.map(topic => ({
@@ -154,26 +156,74 @@ export class KafkaPublisher {
     if (!this.sending) this.backoff()
   }
 
-  /** Buffers one prediction row; encoded only when sent. */
-  enqueuePrediction (job: InferJob, row: number): void { this.push(TOPIC_PREDICTIONS, job, row, null) }
-
-  enqueue (topic: number, msg: OutboundMessage): void { this.push(topic, null, 0, msg) }
-
-  private push (topic: number, job: InferJob | null, row: number, msg: OutboundMessage | null): void {
+  /** Buffers one event per row of an answered job: only what its message needs (event-ring.ts). */
+  enqueuePredictions (job: InferJob): void {
+    const n = job.rows
     if (this.closed) {
-      (this.counters[topic] as { dropped: { inc: () => void } }).dropped.inc()
+      this.counters[TOPIC_PREDICTIONS]!.dropped.inc(n)
       return
     }
-    const evicted = this.ring.push(topic, job, row, msg)
-    this.bufferedUncounted[topic]!++
+    const ring = this.ring
+    const attrs = job.model.groups.size
+    ring.ensureStride(attrs)
+    const stride = ring.stride
+    const lane = this.lane(job)
+    const width = this.cfg.include_features ? job.model.width : 0
+    const thr = job.model.manifest.threshold
+    const latency = job.finishedAt - job.receivedAt
+    const queue = job.queueMs
+    const requestId = job.requestId
+    const nums = ring.nums
+    const evicted = this.evicted
+    let kept = 0
+    for (let r = 0; r < n; r++) {
+      const id = job.ids[r] as string
+      const i = ring.reserve(EventRing.predictionBytes(id, requestId, width, attrs), evicted)
+      if (i < 0) { this.counters[TOPIC_PREDICTIONS]!.dropped.inc(); continue }
+      kept++
+      ring.topic[i] = TOPIC_PREDICTIONS
+      ring.ids[i] = id
+      ring.requestIds[i] = requestId
+      const o = i * NUMS
+      const score = job.scores[r] as number
+      nums[o + N_LANE] = lane
+      nums[o + N_TS] = job.completedAtWall
+      nums[o + N_SCORE] = score
+      nums[o + N_DECISION] = score >= thr ? 1 : 0
+      nums[o + N_LATENCY] = latency
+      nums[o + N_QUEUE] = queue
+      nums[o + N_BATCH] = job.batchSize
+      const from = job.groupsPerRow ? r * attrs : 0
+      for (let a = 0; a < attrs; a++) ring.groups[i * stride + a] = job.groupIds[from + a] as number
+      if (width > 0) ring.features[i] = job.input.slice(r * width, (r + 1) * width)
+    }
+    this.buffered(TOPIC_PREDICTIONS, kept)
+  }
+
+  enqueue (topic: number, msg: OutboundMessage): void {
+    if (this.closed) {
+      this.counters[topic]!.dropped.inc()
+      return
+    }
+    if (this.ring.pushMessage(topic, msg, this.evicted)) this.buffered(topic, 1)
+    else this.counters[topic]!.dropped.inc()
+  }
+
+  /** Counts n events just buffered on topic and the ones they evicted, then sends if idle. */
+  private buffered (topic: number, n: number): void {
+    this.bufferedUncounted[topic]! += n
     if (!this.bufferedFlushQueued) {
       this.bufferedFlushQueued = true
       queueMicrotask(this.flushBuffered)
     }
-    this.pending[topic]!++
-    if (evicted >= 0) {
-      this.counters[evicted]!.dropped.inc()
-      this.pending[evicted]!--
+    this.pending[topic]! += n
+    const evicted = this.evicted
+    for (let t = 0; t < evicted.length; t++) {
+      const e = evicted[t] as number
+      if (e === 0) continue
+      evicted[t] = 0
+      this.counters[t]!.dropped.inc(e)
+      this.pending[t]! -= e
     }
     if (!this.sending) this.pump(false)
   }
@@ -217,9 +267,7 @@ export class KafkaPublisher {
     let features = this.featuresScratch
     let f = 0
     const withFeatures = this.cfg.include_features
-    let lastJob: InferJob | null = null
-    let lane = 0
-    let thr = 0
+    const stride = ring.stride
     for (let k = 0; k < n; k++) {
       const i = ring.at(k)
       topics[k] = ring.topic[i] as number
@@ -230,43 +278,29 @@ export class KafkaPublisher {
         strs.add('', '')
         continue
       }
-      const job = ring.jobs[i] as InferJob
-      const row = ring.rows[i] as number
-      if (job !== lastJob) {
-        lastJob = job
-        lane = this.lane(job)
-        thr = job.model.manifest.threshold
-      }
+      strs.add(ring.ids[i] as string, ring.requestIds[i] as string)
       const o = k * NUMS
-      const score = job.scores[row] as number
-      strs.add(job.ids[row] as string, job.requestId)
-      nums[o + N_LANE] = lane
-      nums[o + N_TS] = job.completedAtWall
-      nums[o + N_SCORE] = score
-      nums[o + N_DECISION] = score >= thr ? 1 : 0
-      nums[o + N_LATENCY] = job.finishedAt - job.receivedAt
-      nums[o + N_QUEUE] = job.queueMs
-      nums[o + N_BATCH] = job.batchSize
-      const attrs = job.model.groups.size
+      nums.set(ring.nums.subarray(i * NUMS, (i + 1) * NUMS), o)
+      const def = this.lanes[nums[o + N_LANE] as number] as LaneDef
+      const attrs = def.attributes.length
       if (g + attrs > groups.length) {
         const bigger = new Int16Array(Math.max(groups.length * 2, g + attrs))
         bigger.set(groups.subarray(0, g))
         groups = this.groupsScratch = bigger
       }
       nums[o + N_GROUPS] = g
-      const from = job.groupsPerRow ? row * attrs : 0
-      for (let a = 0; a < attrs; a++) groups[g + a] = job.groupIds[from + a] as number
+      groups.set(ring.groups.subarray(i * stride, i * stride + attrs), g)
       g += attrs
-      if (withFeatures) {
-        const w = job.model.width
-        if (features === null || f + w > features.length) {
-          const bigger = new Float32Array(Math.max(features === null ? 0 : features.length * 2, f + w, 1024))
+      const row = ring.features[i]
+      if (withFeatures && row !== null && row !== undefined) {
+        if (features === null || f + row.length > features.length) {
+          const bigger = new Float32Array(Math.max(features === null ? 0 : features.length * 2, f + row.length, 1024))
           if (features !== null) bigger.set(features.subarray(0, f))
           features = this.featuresScratch = bigger
         }
         nums[o + N_FEATURES] = f
-        features.set(job.input.subarray(row * w, (row + 1) * w), f)
-        f += w
+        features.set(row, f)
+        f += row.length
       }
     }
     ring.drop(n)

@@ -1,5 +1,5 @@
 // Answered predictions → one Kafka event per row (DESIGN.md's fairgate.predictions schema).
-// Rows are buffered as (job, row) and serialized when sent, off the request path: the
+// Rows are buffered as the columns their event needs (event-ring.ts) and serialized when sent, off the request path: the
 // publisher passes them to the Kafka worker as compact columns and the worker's
 // PredictionEncoder (wire.ts) writes the JSON. Feedback messages are built here.
 import type { InferJob } from '../batching/index.js'
@@ -26,7 +26,7 @@ export class KafkaPredictionSink implements PredictionSink {
   constructor (private readonly publisher: KafkaPublisher) {}
 
   onPredictions (job: InferJob): void {
-    for (let r = 0; r < job.rows; r++) this.publisher.enqueuePrediction(job, r)
+    this.publisher.enqueuePredictions(job)
   }
 
   async flush (timeoutMs: number): Promise<void> { await this.publisher.flush(timeoutMs) }

@@ -5,7 +5,14 @@
 // building and cloning the JSON strings there. Serialization is deterministic, so a batch that
 // is posted again (a retry, or a fresh worker after a crash) produces the same bytes.
 import { CE_TYPES } from './cloudevents.js'
-import type { OutboundMessage } from './event-ring.js'
+
+/** One Kafka message as kafkajs takes it (feedback and decisions are built whole on main). */
+export interface OutboundMessage {
+  key: string
+  value: string
+  headers: Record<string, string>
+  timestamp: string
+}
 
 /** One (model, variant) as the worker needs it to write prediction events. Interned on main. */
 export interface LaneDef {

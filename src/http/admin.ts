@@ -1,9 +1,10 @@
-// Admin endpoints: manual switch, rollback, policy reload. Bearer token from admin.token
-// (FAIRGATE_ADMIN_TOKEN), compared in constant time; with no token configured they are off.
+// The variants listing and the admin endpoints: manual switch, rollback, policy reload. Bearer
+// token from admin.token (FAIRGATE_ADMIN_TOKEN), compared in constant time; with no token
+// configured they are off. Given only the variants interface.
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { FG_ERR_AUTH_DISABLED, FG_ERR_AUTH_FORBIDDEN, FG_ERR_AUTH_MISSING, FG_ERR_REQUEST_INVALID } from '../errors.js'
-import type { Gateway } from '../gateway.js'
+import type { VariantsApi } from '../gateway.js'
 import { isObject } from './parse-common.js'
 
 // Hashing both sides first gives equal-length buffers, so the compare leaks neither the token
@@ -19,22 +20,41 @@ export function checkAdmin (token: string, req: FastifyRequest): string {
   return `${req.ip}`
 }
 
-export function registerAdminRoutes (app: FastifyInstance, gw: Gateway): void {
-  const token = gw.config.admin.token
+export function variantsRoutes (app: FastifyInstance, variants: VariantsApi): void {
+  const token = variants.adminToken
+  app.get('/v1/variants', async () => ({
+    models: variants.models().map(m => {
+      const s = variants.status(m.name)
+      return {
+        model: m.name,
+        active: s?.active,
+        last_known_good: s?.lastKnownGood,
+        variants: m.variants.map(v => ({
+          name: v.name,
+          state: v.state,
+          provider: v.provider,
+          active: s?.active === v.name,
+          last_known_good: s?.lastKnownGood === v.name,
+          queue_rows: variants.queuedRows(v),
+          error: v.error
+        }))
+      }
+    })
+  }))
   app.post<{ Params: { model: string } }>('/v1/variants/:model/active', async (req, reply) => {
     const who = checkAdmin(token, req)
     const body = req.body
     if (!isObject(body) || typeof body.variant !== 'string') throw FG_ERR_REQUEST_INVALID('variant', 'is required (a variant name)')
-    const d = gw.policy!.manualSwitch(req.params.model, body.variant, who)
+    const d = variants.manualSwitch(req.params.model, body.variant, who)
     return reply.code(200).send({ decision: d })
   })
   app.post<{ Params: { model: string } }>('/v1/rollback/:model', async (req, reply) => {
     const who = checkAdmin(token, req)
-    const d = gw.policy!.manualRollback(req.params.model, who)
+    const d = variants.manualRollback(req.params.model, who)
     return reply.code(200).send({ decision: d })
   })
   app.post('/v1/policies/reload', async (req) => {
     checkAdmin(token, req)
-    return { reloaded: gw.policy!.reload() }
+    return { reloaded: variants.reloadPolicies() }
   })
 }

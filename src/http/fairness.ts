@@ -1,7 +1,10 @@
 // GET /v1/fairness[?model=&window=]: the monitor's rolling report. `window` is a duration
-// ("60s", "5m", or milliseconds) no longer than the configured window.
+// ("60s", "5m", or milliseconds) no longer than the configured window. GET /v1/decisions: the
+// audit log. Given only the fairness interface (a gateway's or `fairgate monitor`'s).
+import type { FastifyInstance } from 'fastify'
 import { FG_ERR_MODEL_UNKNOWN, FG_ERR_REQUEST_INVALID } from '../errors.js'
-import type { FairnessReport, Monitor } from '../monitor/index.js'
+import type { FairnessApi } from '../gateway.js'
+import type { FairnessReport } from '../monitor/index.js'
 
 export function parseDuration (s: string, field: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(s.trim())
@@ -13,9 +16,9 @@ export function parseDuration (s: string, field: string): number {
   return ms
 }
 
-export function fairnessReport (monitor: Monitor, q: { model?: string, window?: string }): { models: FairnessReport[] } {
+export function fairnessReport (monitor: FairnessApi, q: { model?: string, window?: string }): { models: FairnessReport[] } {
   const windowMs = q.window === undefined ? undefined : parseDuration(q.window, 'window')
-  if (windowMs !== undefined && windowMs > monitor.cfg.window_ms) throw FG_ERR_REQUEST_INVALID('window', `must be at most the monitor window (${monitor.cfg.window_ms} ms)`)
+  if (windowMs !== undefined && windowMs > monitor.windowMs) throw FG_ERR_REQUEST_INVALID('window', `must be at most the monitor window (${monitor.windowMs} ms)`)
   const names = q.model === undefined ? monitor.modelNames() : [q.model]
   return {
     models: names.map(n => {
@@ -24,4 +27,16 @@ export function fairnessReport (monitor: Monitor, q: { model?: string, window?: 
       return r
     })
   }
+}
+
+export function fairnessRoutes (app: FastifyInstance, fairness: FairnessApi): void {
+  app.get<{ Querystring: { model?: string, window?: string } }>('/v1/fairness', async (req) => ({
+    ...fairnessReport(fairness, req.query),
+    policies: fairness.policies()
+  }))
+  app.get<{ Querystring: { model?: string, limit?: string } }>('/v1/decisions', async (req) => {
+    const limit = req.query.limit === undefined ? 100 : Number(req.query.limit)
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw FG_ERR_REQUEST_INVALID('limit', 'must be an integer from 1 to 1000')
+    return { decisions: fairness.decisions(req.query.model, limit) }
+  })
 }

@@ -1,7 +1,8 @@
 // POST /v1/feedback: delayed ground truth, {"prediction_id", "label"} or a list of them.
 // The whole request is validated before anything is recorded, so a bad item records nothing.
-import { FG_ERR_FEEDBACK_INVALID, FairgateError } from '../errors.js'
-import type { Gateway } from '../gateway.js'
+import { FG_ERR_FEEDBACK_DUPLICATE, FG_ERR_FEEDBACK_INVALID, FG_ERR_FEEDBACK_UNKNOWN } from '../errors.js'
+import type { FastifyInstance } from 'fastify'
+import type { FeedbackApi } from '../gateway.js'
 import { isPredictionId, predictionIdTime } from '../prediction-id.js'
 import { isObject } from './parse-common.js'
 
@@ -21,8 +22,8 @@ function parseItem (v: unknown, field: string, now: number): Item {
   return { id, label: label as 0 | 1 }
 }
 
-export function handleFeedback (gw: Gateway, body: unknown): { status: number, body: object } {
-  const now = gw.clock.wallNow()
+export function handleFeedback (fb: FeedbackApi, body: unknown): { status: number, body: object } {
+  const now = fb.clock.wallNow()
   let items: Item[]
   if (Array.isArray(body)) {
     if (body.length === 0 || body.length > MAX_ITEMS) throw FG_ERR_FEEDBACK_INVALID('body', `must hold 1 to ${MAX_ITEMS} items`)
@@ -30,13 +31,13 @@ export function handleFeedback (gw: Gateway, body: unknown): { status: number, b
   } else {
     items = [parseItem(body, '', now)]
   }
-  const embedded = gw.events === null
+  const embedded = fb.embedded
   if (embedded) {
     // Without Kafka this replica is the only place a label can be joined: an id it does not
     // know can never count, so say so instead of accepting it silently.
     for (let i = 0; i < items.length; i++) {
-      if (!gw.predictions.has(items[i]!.id, now)) {
-        throw new FairgateError('FG_ERR_FEEDBACK_UNKNOWN', 404, `${Array.isArray(body) ? `[${i}].` : ''}prediction_id: unknown or expired prediction (feedback is joined for ${gw.config.monitor.feedback_ttl_ms / 1000} s)`)
+      if (!fb.has(items[i]!.id, now)) {
+        throw FG_ERR_FEEDBACK_UNKNOWN(`${Array.isArray(body) ? `[${i}].` : ''}prediction_id`, fb.ttlMs)
       }
     }
   }
@@ -44,15 +45,22 @@ export function handleFeedback (gw: Gateway, body: unknown): { status: number, b
   let unknown = 0
   let duplicate = 0
   for (const it of items) {
-    const o = gw.feedback(it.id, it.label)
+    const o = fb.record(it.id, it.label)
     if (o === 'joined') joined++
     else if (o === 'unknown') unknown++
     else duplicate++
   }
   if (embedded && duplicate === items.length) {
-    throw new FairgateError('FG_ERR_FEEDBACK_DUPLICATE', 409, 'prediction_id: this prediction already has feedback')
+    throw FG_ERR_FEEDBACK_DUPLICATE()
   }
   // 202: recorded and (with Kafka) on its way to the monitor, which joins labels for ids made
   // by other replicas too.
   return { status: 202, body: { accepted: joined + unknown, joined, unknown, duplicate } }
+}
+
+export function feedbackRoutes (app: FastifyInstance, feedback: FeedbackApi): void {
+  app.post('/v1/feedback', async (req, reply) => {
+    const r = handleFeedback(feedback, req.body)
+    return reply.code(r.status).send(r.body)
+  })
 }

@@ -1,35 +1,21 @@
 // Completion callbacks, one shared function per answer shape (no closure per request): the
-// batcher finishes a job, the gateway assigns ids, and these write the HTTP answer.
+// batcher finishes a job, the gateway's completion steps assign ids and count it, and these
+// write the HTTP answer.
 import type { FastifyReply } from 'fastify'
 import type { InferJob } from '../batching/index.js'
-import type { FairgateError } from '../errors.js'
-import type { Gateway } from '../gateway.js'
+import { sendError } from './error-contract.js'
 
-export function sendError (reply: FastifyReply, err: FairgateError): void {
-  if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter))
-  // While draining, tell keep-alive clients to reconnect elsewhere rather than reuse this socket.
-  if (err.statusCode === 503) reply.header('connection', 'close')
-  reply.code(err.statusCode).send({ error: err.message, code: err.code })
-}
-
-function finishError (job: InferJob, reply: FastifyReply, gw: Gateway): boolean {
+function finishError (job: InferJob, reply: FastifyReply): boolean {
   const err = job.error
   if (err === null) return false
-  gw.countJob(job, err.statusCode)
   sendError(reply, err)
   return true
 }
 
-function gatewayOf (reply: FastifyReply): Gateway {
-  return (reply.server as unknown as { fairgate: Gateway }).fairgate
-}
-
 export function respondOip (job: InferJob): void {
   const reply = job.ctx as FastifyReply
-  const gw = gatewayOf(reply)
-  if (finishError(job, reply, gw)) return
+  if (finishError(job, reply)) return
   const variant = job.variant!.name
-  gw.countJob(job, 200)
   const data = new Array<number>(job.rows)
   for (let i = 0; i < job.rows; i++) data[i] = job.scores[i] as number
   reply.send({
@@ -50,9 +36,7 @@ function predictionOf (job: InferJob, i: number, latency: number): object {
 
 function respondPredictWith (job: InferJob, many: boolean): void {
   const reply = job.ctx as FastifyReply
-  const gw = gatewayOf(reply)
-  if (finishError(job, reply, gw)) return
-  gw.countJob(job, 200)
+  if (finishError(job, reply)) return
   const latency = round3(job.finishedAt - job.receivedAt)
   if (!many) {
     reply.send(predictionOf(job, 0, latency))

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { Config } from '../config/index.js'
-import { FG_ERR_MODEL_CHECKSUM, FG_ERR_MODEL_INFERENCE, FG_ERR_MODEL_UNKNOWN, FG_ERR_MODEL_VARIANT_UNKNOWN } from '../errors.js'
+import { FG_ERR_MODEL_CHECKSUM, FG_ERR_MODEL_DIR_MISSING, FG_ERR_MODEL_INFERENCE, FG_ERR_MODEL_UNKNOWN, FG_ERR_MODEL_VARIANT_UNKNOWN } from '../errors.js'
 import { FeatureEncoder } from './encoder.js'
 import { GroupIndex } from './groups.js'
 import { readManifest, type Manifest, type VariantSpec } from './manifest.js'
@@ -113,7 +113,7 @@ export class ModelRegistry {
   /** Reads every manifest under the models directory. A broken manifest stops start-up. */
   discover (): void {
     const root = resolve(this.cfg.dir)
-    if (!existsSync(root)) throw FG_ERR_MODEL_UNKNOWN(`(no models directory ${root})`)
+    if (!existsSync(root)) throw FG_ERR_MODEL_DIR_MISSING(root)
     for (const entry of readdirSync(root, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const file = join(root, entry.name, 'model.yaml')
       if (!entry.isDirectory() || !existsSync(file)) continue

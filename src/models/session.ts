@@ -2,14 +2,11 @@
 // without it falls back to CPU with a warning rather than refusing to serve.
 import ort from 'onnxruntime-node'
 import type { Config } from '../config/index.js'
+import type { Logger } from '../logger.js'
 
 export type Provider = 'cpu' | 'cuda'
 
-export interface Logger {
-  info: (obj: object | string, msg?: string) => void
-  warn: (obj: object | string, msg?: string) => void
-  error: (obj: object | string, msg?: string) => void
-}
+export type { Logger } from '../logger.js'
 
 export interface OpenedSession {
   session: ort.InferenceSession

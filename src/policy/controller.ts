@@ -4,7 +4,7 @@
 // the gateway and `fairgate monitor` both use it.
 import type { Clock } from '../clock.js'
 import type { Config } from '../config/index.js'
-import { FairgateError, FG_ERR_MODEL_UNKNOWN, FG_ERR_MODEL_VARIANT_UNKNOWN } from '../errors.js'
+import { FG_ERR_MODEL_UNKNOWN, FG_ERR_MODEL_VARIANT_UNKNOWN, FG_ERR_POLICY_NO_TARGET, FG_ERR_POLICY_VARIANT_NOT_READY } from '../errors.js'
 import type { DecisionEvent } from '../events/index.js'
 import type { Logger } from '../models/index.js'
 import type { Monitor } from '../monitor/index.js'
@@ -110,7 +110,7 @@ export class PolicyController implements RoutingPolicy {
     this.requireModel(model)
     const facts = this.opts.models.get(model)!
     if (!facts.variants.includes(variant)) throw FG_ERR_MODEL_VARIANT_UNKNOWN(model, variant)
-    if (!this.opts.canServe(model, variant)) throw new FairgateError('FG_ERR_POLICY_VARIANT_NOT_READY', 409, `variant "${variant}" of model "${model}" is not ready`)
+    if (!this.opts.canServe(model, variant)) throw FG_ERR_POLICY_VARIANT_NOT_READY(model, variant)
     const from = this.opts.active.active(model)!
     const d: DecisionEvent = { model, action: 'manual', from, to: variant, rule: 'admin', evidence: { requested_by: who }, ts: this.opts.clock.wallNow(), actor: `admin@${this.opts.config.replica}` }
     this.apply(d, 'local')
@@ -124,7 +124,7 @@ export class PolicyController implements RoutingPolicy {
     const prefs = this.policies.get(model)?.variants ?? this.opts.models.get(model)!.variants
     const ok = (v: string): boolean => v !== st.active && this.opts.canServe(model, v)
     const to = ok(st.lastKnownGood) ? st.lastKnownGood : prefs.find(ok)
-    if (to === undefined) throw new FairgateError('FG_ERR_POLICY_NO_TARGET', 409, `no other ready variant of "${model}" to roll back to`)
+    if (to === undefined) throw FG_ERR_POLICY_NO_TARGET(model)
     const d: DecisionEvent = { model, action: 'rollback', from: st.active, to, rule: 'admin', evidence: { requested_by: who, last_known_good: st.lastKnownGood }, ts: this.opts.clock.wallNow(), actor: `admin@${this.opts.config.replica}` }
     this.apply(d, 'local')
     return d

@@ -4,11 +4,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
-import { FairgateError } from '../errors.js'
+import { FG_ERR_POLICY_INVALID } from '../errors.js'
 import { policySchema, type Policy } from './schema.js'
 
-export const FG_ERR_POLICY_INVALID = (file: string, path: string, why: string): FairgateError =>
-  new FairgateError('FG_ERR_POLICY_INVALID', 400, `invalid policy ${file} at "${path}": ${why}`)
+export { FG_ERR_POLICY_INVALID }
 
 /** What a policy may refer to: the model's variants and group attributes. */
 export interface ModelFacts { variants: string[], attributes: string[] }

@@ -1,10 +1,28 @@
 // Per-group fairness series (DESIGN.md), filled from the monitor's report at scrape time: the
 // hot path never touches a per-group Prometheus child, and suppressed groups never appear.
 import client from 'prom-client'
-import type { Monitor } from '../monitor/index.js'
 import type { GatewayMetrics } from './metrics.js'
 
-export function registerFairnessMetrics (metrics: GatewayMetrics, monitor: Monitor): void {
+/** The figures these series read from a fairness report (the monitor's report has them). */
+interface GroupFigures {
+  n: number
+  selection_rate: number
+  latency_ms: { p95: number | null }
+  drift: { psi: number | null, selection_rate_change: number | null }
+}
+interface AttributeFigures {
+  groups: Record<string, GroupFigures>
+  gaps: object
+  drift: { demographic_parity_difference_change: number | null }
+}
+
+/** Where the per-group series come from: the in-process monitor, or `fairgate monitor`'s. */
+export interface FairnessSource {
+  modelNames: () => string[]
+  report: (model: string) => { variants: Record<string, { attributes: Record<string, AttributeFigures> }> } | undefined
+}
+
+export function registerFairnessMetrics (metrics: GatewayMetrics, monitor: FairnessSource): void {
   const registers = [metrics.registry]
   const selection = new client.Gauge({ name: 'fairgate_group_selection_rate', help: 'Share of positive decisions per group over the monitor window', labelNames: ['model', 'variant', 'attribute', 'group'], registers })
   const p95 = new client.Gauge({ name: 'fairgate_group_latency_p95_seconds', help: 'p95 request latency per group over the monitor window', labelNames: ['model', 'variant', 'attribute', 'group'], registers })
@@ -25,7 +43,7 @@ export function registerFairnessMetrics (metrics: GatewayMetrics, monitor: Monit
             if (g.drift.psi !== null) drift.labels(model, variant, attribute, group, 'psi').set(g.drift.psi)
             if (g.drift.selection_rate_change !== null) drift.labels(model, variant, attribute, group, 'selection_rate_change').set(g.drift.selection_rate_change)
           }
-          for (const [metric, v] of Object.entries(ar.gaps)) {
+          for (const [metric, v] of Object.entries(ar.gaps as Record<string, unknown>)) {
             if (typeof v === 'number') gap.labels(model, variant, attribute, metric).set(v)
           }
           if (ar.drift.demographic_parity_difference_change !== null) drift.labels(model, variant, attribute, '', 'demographic_parity_difference_change').set(ar.drift.demographic_parity_difference_change)

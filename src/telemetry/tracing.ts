@@ -10,14 +10,48 @@
 // queue span ends exactly where its batch span starts (the SDK would correct each span on its
 // own with Date.now(), which is only whole milliseconds).
 import { DiagLogLevel, ROOT_CONTEXT, SpanKind, SpanStatusCode, defaultTextMapGetter, diag, trace, INVALID_SPAN_CONTEXT, type Attributes, type HrTime, type Link, type Span, type TextMapPropagator, type Tracer, type TracerProvider } from '@opentelemetry/api'
-import type { InferJob } from '../batching/job.js'
 import { systemClock, type Clock } from '../clock.js'
 import type { Config } from '../config/index.js'
 import type { FairgateError } from '../errors.js'
-import type { Logger, VariantRuntime } from '../models/index.js'
-import type { Router, RoutingPolicy } from '../routing/index.js'
+import type { Logger } from '../logger.js'
 
 export type { Span } from '@opentelemetry/api'
+
+// Telemetry is a leaf: it reads the few fields it traces through these shapes (the batching
+// InferJob and the models VariantRuntime have them) instead of importing those folders.
+
+/** A variant as tracing names it. */
+export interface TracedVariant {
+  readonly name: string
+  readonly provider: string
+  readonly model: { readonly name: string }
+}
+
+/** An inference job as tracing reads it. */
+export interface TracedJob {
+  span: Span | null
+  readonly model: { readonly name: string }
+  readonly rows: number
+  readonly pinned: string | null
+  readonly budgetMs: number
+  readonly enqueuedAt: number
+  readonly variant: { readonly name: string } | null
+  readonly batchSize: number
+  readonly queueMs: number
+  readonly error: FairgateError | null
+  /** The router's prediction when it chose by budget; -1 otherwise. */
+  readonly predictedMs: number
+}
+
+/** What routes a traced job (the router). */
+export interface TracedRouter<M, J, V> {
+  choose: (model: M, job: J) => V
+}
+
+/** Where a job without a budget of its own gets one (the policies). */
+export interface BudgetSource {
+  defaultBudget: (model: string) => number
+}
 
 /** A tracer provider that can be flushed (the SDK's BasicTracerProvider is one). */
 export interface FlushableTracerProvider extends TracerProvider {
@@ -97,7 +131,7 @@ export class Tracing {
   }
 
   /** Puts the request span on the job and names the model and row count on it. */
-  attach (job: InferJob, span: Span | null): void {
+  attach (job: TracedJob, span: Span | null): void {
     if (span === null) return
     job.span = span
     span.setAttribute('fairgate.model', job.model.name)
@@ -106,7 +140,7 @@ export class Tracing {
   }
 
   /** Routes a traced job inside a `fairgate.route` span: the budget it had and the variant chosen. */
-  route (router: Router, job: InferJob, policy: RoutingPolicy | null): VariantRuntime {
+  route<M, J extends TracedJob & { readonly model: M }, V extends { readonly name: string }> (router: TracedRouter<M, J, V>, job: J, policy: BudgetSource | null): V {
     const parent = job.span
     if (this.tracer === null || parent === null) return router.choose(job.model, job)
     const span = this.tracer.startSpan('fairgate.route', { kind: SpanKind.INTERNAL, startTime: this.epoch(this.clock.now()) }, trace.setSpan(ROOT_CONTEXT, parent))
@@ -119,8 +153,7 @@ export class Tracing {
     try {
       const v = router.choose(job.model, job)
       span.setAttribute('fairgate.variant', v.name)
-      const predict = (router as { predict?: (v: VariantRuntime, rows: number) => number }).predict
-      if (typeof predict === 'function') span.setAttribute('fairgate.predicted_ms', predict.call(router, v, job.rows))
+      if (job.predictedMs >= 0) span.setAttribute('fairgate.predicted_ms', job.predictedMs)
       parent.setAttribute('fairgate.variant', v.name)
       return v
     } catch (err) {
@@ -132,7 +165,7 @@ export class Tracing {
   }
 
   /** `fairgate.queue`: from enqueue to the job's first batch (or to its expiry), explicit times. */
-  queued (job: InferJob, end: number, expired: FairgateError | null): void {
+  queued (job: TracedJob, end: number, expired: FairgateError | null): void {
     if (this.tracer === null || job.span === null) return
     const span = this.tracer.startSpan('fairgate.queue', { kind: SpanKind.INTERNAL, startTime: this.epoch(job.enqueuedAt) }, trace.setSpan(ROOT_CONTEXT, job.span))
     span.setAttribute('fairgate.model', job.model.name)
@@ -145,11 +178,11 @@ export class Tracing {
    * `fairgate.batch`: one root span per batch, linked to the (sampled) request spans it serves;
    * null when none of its jobs is traced and sampled.
    */
-  startBatch (variant: VariantRuntime, jobs: ReadonlyArray<InferJob | null>, counts: Int32Array, segments: number, rows: number, start: number): Span | null {
+  startBatch (variant: TracedVariant, jobs: ReadonlyArray<TracedJob | null>, counts: Int32Array, segments: number, rows: number, start: number): Span | null {
     if (this.tracer === null) return null
     let links: Link[] | null = null
     for (let i = 0; i < segments; i++) {
-      const s = (jobs[i] as InferJob).span
+      const s = (jobs[i] as TracedJob).span
       if (s !== null && s.isRecording()) (links ??= []).push({ context: s.spanContext(), attributes: { 'fairgate.rows': counts[i] as number } })
     }
     if (links === null) return null
@@ -174,7 +207,7 @@ export class Tracing {
   }
 
   /** A traced job is answered: what its batches did, and its error code if it failed. */
-  jobDone (job: InferJob): void {
+  jobDone (job: TracedJob): void {
     const span = job.span
     if (span === null) return
     span.setAttribute('fairgate.batch.size', job.batchSize)

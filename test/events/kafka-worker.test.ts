@@ -2,6 +2,7 @@
 // the plain serializer would write, and a worker that dies is replaced without losing events.
 import t from 'tap'
 import type { InferJob } from '../../src/batching/index.js'
+import { validateConfig } from '../../src/config/index.js'
 import { predictionSerializer } from '../helpers/prediction-reference.js'
 import { PredictionEncoder, type WireBatch } from '../../src/events/wire.js'
 import { evalRows, parseMetrics, startGateway } from '../helpers/gateway.js'
@@ -12,11 +13,11 @@ const sleep = async (ms: number): Promise<void> => { await new Promise(resolve =
 
 t.test('worker-side encoding is byte for byte the reference serializer', async t => {
   // Nothing listens on port 1: the worker never connects, so we stand in for it.
-  const { app, gw } = await startGateway({ kafka: { brokers: ['127.0.0.1:1'] }, replica: 'r"1', events: { include_features: true, linger_ms: 0, batch_size: 7 } })
-  t.teardown(() => app.close())
-  const ref = predictionSerializer(gw.config)
+  const overrides = { kafka: { brokers: ['127.0.0.1:1'] }, replica: 'r"1', events: { include_features: true, linger_ms: 0, batch_size: 7 } }
+  const ref = predictionSerializer(validateConfig(overrides))
   const expected = new Map<string, ReturnType<typeof ref>>()
-  gw.addSink({ onPredictions: (job: InferJob) => { for (let r = 0; r < job.rows; r++) expected.set(job.ids[r]!, ref(job, r)) }, flush: async () => {}, close: async () => {} })
+  const { app, gw } = await startGateway(overrides, { sinks: [{ onPredictions: (job: InferJob) => { for (let r = 0; r < job.rows; r++) expected.set(job.ids[r]!, ref(job, r)) }, flush: async () => {}, close: async () => {} }] })
+  t.teardown(() => app.close())
   const batches: WireBatch[] = []
   const transport = gw.events!.publisher.transport
   transport.connect = async () => {}

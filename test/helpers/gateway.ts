@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { validateConfig, type ConfigInput } from '../../src/config/index.js'
 import type { Clock } from '../../src/clock.js'
-import { Gateway } from '../../src/gateway.js'
+import { createGateway, type Gateway } from '../../src/gateway.js'
+import type { PredictionSink } from '../../src/events/index.js'
 import { buildServer } from '../../src/http/index.js'
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -16,10 +17,9 @@ export const silentLog = { info () {}, warn () {}, error () {} }
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] }
 
-export async function startGateway (overrides: DeepPartial<ConfigInput> = {}, opts: { clock?: Clock } = {}): Promise<{ gw: Gateway, app: FastifyInstance }> {
+export async function startGateway (overrides: DeepPartial<ConfigInput> = {}, opts: { clock?: Clock, sinks?: PredictionSink[] } = {}): Promise<{ gw: Gateway, app: FastifyInstance }> {
   const config = validateConfig({ ...overrides, models: { dir: MODELS_DIR, warmup_runs: 1, ...overrides.models }, policy: { dir: join(ROOT, 'policies'), ...overrides.policy } })
-  const gw = new Gateway(config, { log: silentLog, ...(opts.clock !== undefined ? { clock: opts.clock } : {}) })
-  await gw.start()
+  const gw = await createGateway(config, { log: silentLog, ...(opts.clock !== undefined ? { clock: opts.clock } : {}), ...(opts.sinks !== undefined ? { sinks: opts.sinks } : {}) })
   const app = buildServer(gw)
   app.addHook('onClose', async () => { await gw.close() })
   await app.ready()

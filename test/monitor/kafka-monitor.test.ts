@@ -3,7 +3,7 @@
 // reached another replica, and reports the same again after a restart (rebuilt from the log).
 import t from 'tap'
 import type { FairnessReport } from '../../src/monitor/index.js'
-import { MonitorService } from '../../src/monitor/index.js'
+import { createMonitor } from '../../src/create-monitor.js'
 import { validateConfig } from '../../src/config/index.js'
 import { evalRows, MODELS_DIR, silentLog, startGateway } from '../helpers/gateway.js'
 import { sharedBroker, uniquePrefix } from '../helpers/kafka.js'
@@ -68,7 +68,7 @@ t.test('monitor over two replicas = sum of their in-process monitors, also after
 
   const config = validateConfig({ kafka, models: { dir: MODELS_DIR }, monitor: monitorCfg, replica: 'mon' })
   for (const round of ['first start', 'after restart']) {
-    const svc = new MonitorService(config, silentLog)
+    const svc = createMonitor(config, { log: silentLog })
     await svc.start()
     // Labels may trail predictions by a poll; give the feed a moment to settle.
     for (let i = 0; i < 50 && svc.feed.stats.labels < 225 + crossLabels.length; i++) await new Promise(resolve => setTimeout(resolve, 100))

@@ -1,17 +1,29 @@
-// `fairgate monitor` without its HTTP: the manifests, a Monitor, the Kafka feed, and the policy
-// engine over the aggregate of every replica (its decisions go to the decisions topic, which
-// every gateway follows). Used by the CLI and by the integration tests.
-import { systemClock, type Clock } from '../clock.js'
-import type { Config } from '../config/index.js'
-import { consumeEvents, defaultMonitorGroup, type EventConsumer } from '../events/event-consumer.js'
-import { decisionMessage, followDecisions, type DecisionFollower } from '../events/decision-events.js'
-import { createEventStream, TOPIC_DECISIONS, type EventStream } from '../events/index.js'
-import { ModelRegistry, type Logger } from '../models/index.js'
-import { PolicyController } from '../policy/index.js'
-import { ActiveVariants } from '../routing/index.js'
-import { GatewayMetrics, registerFairnessMetrics } from '../telemetry/index.js'
-import { MonitorFeed } from './feed.js'
-import { Monitor } from './monitor.js'
+// The composition root of `fairgate monitor`, without its HTTP: the manifests, a Monitor, the
+// Kafka feed, and the policy engine over the aggregate of every replica (its decisions go to the
+// decisions topic, which every gateway follows). It sits in src/, not in monitor/, because it
+// wires monitor, events, policy and models together. Used by the CLI and the integration tests.
+import { systemClock, type Clock } from './clock.js'
+import type { Config } from './config/index.js'
+import { FG_ERR_CONFIG_INVALID } from './errors.js'
+import { fairnessOf, type FairnessApi, type MetricsApi } from './gateway.js'
+import { consumeEvents, createEventStream, decisionMessage, defaultMonitorGroup, followDecisions, TOPIC_DECISIONS, type DecisionFollower, type EventConsumer, type EventStream } from './events/index.js'
+import type { Logger } from './logger.js'
+import { ModelRegistry } from './models/index.js'
+import { Monitor, MonitorFeed } from './monitor/index.js'
+import { PolicyController } from './policy/index.js'
+import { ActiveVariants } from './routing/index.js'
+import { GatewayMetrics, registerFairnessMetrics } from './telemetry/index.js'
+
+export interface MonitorDeps {
+  log: Logger
+  clock?: Clock
+  metrics?: GatewayMetrics
+}
+
+/** Builds `fairgate monitor`'s parts (checks its config first); start() then catches up with the log. */
+export function createMonitor (config: Config, deps: MonitorDeps): MonitorService {
+  return new MonitorService(config, deps.log, deps.clock, deps.metrics)
+}
 
 export class MonitorService {
   readonly monitor: Monitor
@@ -19,14 +31,14 @@ export class MonitorService {
   readonly metrics: GatewayMetrics
   readonly active = new ActiveVariants()
   readonly policy: PolicyController
-  private events: EventStream | null = null
+  private readonly events: EventStream
   private follower: DecisionFollower | null = null
   private consumer: EventConsumer | null = null
   private caughtUp = false
   private readonly expiry: NodeJS.Timeout
 
   constructor (readonly config: Config, private readonly log: Logger, private readonly clock: Clock = systemClock, metrics?: GatewayMetrics) {
-    if (config.kafka.brokers.length === 0) throw new Error('fairgate monitor needs kafka.brokers (FAIRGATE_KAFKA_BROKERS)')
+    if (config.kafka.brokers.length === 0) throw FG_ERR_CONFIG_INVALID('kafka.brokers', 'fairgate monitor needs at least one broker (FAIRGATE_KAFKA_BROKERS)')
     // Only the manifests: the monitor never runs a model.
     const registry = new ModelRegistry(config.models, 1, log)
     registry.discover()
@@ -47,11 +59,22 @@ export class MonitorService {
       models: new Map(registry.models.map(m => [m.name, { variants: m.variants.map(v => v.name), attributes: Object.keys(m.manifest.groups) }])),
       // The monitor serves nothing; whether a variant is ready is each gateway's business.
       canServe: (model, variant) => registry.find(model)?.hasVariant(variant) === true,
-      publish: d => { this.events?.publisher.enqueue(TOPIC_DECISIONS, decisionMessage(config, d)) }
+      publish: d => { this.events.publisher.enqueue(TOPIC_DECISIONS, decisionMessage(config, d)) }
     })
+    // Decisions: published through this stream (it buffers until the broker answers).
+    this.events = createEventStream({ config, log, metrics: this.metrics, clock }) as EventStream
   }
 
   get ready (): boolean { return this.caughtUp }
+
+  /** What the fairness routes use. */
+  get fairness (): FairnessApi { return fairnessOf(this.monitor, this.policy) }
+
+  /** What /metrics uses. */
+  get metricsApi (): MetricsApi {
+    const registry = this.metrics.registry
+    return { contentType: registry.contentType, text: async () => await registry.metrics() }
+  }
 
   /** Connects, seeks to (now − window), and resolves once caught up with the log. */
   async start (groupId = defaultMonitorGroup(this.config.replica)): Promise<void> {
@@ -63,8 +86,7 @@ export class MonitorService {
       handlers: { onPrediction: ev => { this.feed.onPrediction(ev) }, onFeedback: ev => { this.feed.onFeedback(ev) } }
     })
     await this.consumer.caughtUp
-    // Decisions: publish ours, follow everyone's (so rules evaluate the variant actually served).
-    this.events = createEventStream({ config: this.config, log: this.log, metrics: this.metrics, clock: this.clock })
+    // Follow everyone's decisions (so rules evaluate the variant actually served).
     const policy = this.policy
     this.follower = await followDecisions({ config: this.config, log: this.log, onDecision: d => { policy.apply(d, 'remote') } })
     await this.follower.caughtUp
@@ -81,8 +103,8 @@ export class MonitorService {
     clearInterval(this.expiry)
     this.policy.stop()
     await this.follower?.stop()
-    await this.events?.publisher.flush(5_000)
-    await this.events?.sink.close()
+    await this.events.publisher.flush(5_000)
+    await this.events.sink.close()
     await this.consumer?.stop()
   }
 }

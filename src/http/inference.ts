@@ -1,0 +1,58 @@
+// POST /v2/models/:model[/versions/:version]/infer and POST /v1/predict: parse, validate, hand an
+// InferJob to the gateway and return; the answer is written by a shared completion function
+// (respond.ts) once the batch has run. Given only the inference interface.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { FG_ERR_REQUEST_INVALID } from '../errors.js'
+import type { InferenceApi } from '../gateway.js'
+import type { Span } from '../telemetry/index.js'
+import { isObject } from './parse-common.js'
+import { parseOip, type ParseContext } from './parse-oip.js'
+import { parsePredict } from './parse-predict.js'
+import { respondOip, respondPredictMany, respondPredictOne } from './respond.js'
+
+export type ModelParams = { model: string, version?: string }
+
+/** A request while tracing is on carries its server span in this decorated field. */
+export type TracedRequest = FastifyRequest & { fgSpan: Span | null }
+
+/** Routes flagged so: a refusal is counted in fairgate_requests_total. */
+export const COUNTED = { config: { counted: true } }
+
+export function inferenceRoutes (app: FastifyInstance, inference: InferenceApi): void {
+  const traced = inference.tracing.enabled
+  const tracing = inference.tracing
+  const { maxRows, defaultBudgetMs } = inference.limits
+  const context = (req: FastifyRequest): ParseContext => ({
+    // A budget (and latency_ms) counts from arrival, so reading and parsing the body count too.
+    now: req.fgArrived,
+    maxRows,
+    defaultBudgetMs,
+    headerBudget: req.headers['x-latency-budget-ms'],
+    requestId: req.id
+  })
+
+  const infer = async function (req: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply): Promise<FastifyReply> {
+    const model = inference.model(req.params.model)
+    const job = parseOip(model, req.body, context(req), req.params.version ?? null)
+    job.ctx = reply
+    job.respond = respondOip
+    if (traced) tracing.attach(job, (req as TracedRequest).fgSpan)
+    inference.submit(job)
+    return reply
+  }
+  app.post('/v2/models/:model/infer', COUNTED, infer)
+  app.post('/v2/models/:model/versions/:version/infer', COUNTED, infer)
+
+  app.post('/v1/predict', COUNTED, async (req, reply) => {
+    const body = req.body
+    if (!isObject(body)) throw FG_ERR_REQUEST_INVALID('body', 'must be a JSON object')
+    if (typeof body.model !== 'string') throw FG_ERR_REQUEST_INVALID('model', 'is required (a model name)')
+    const model = inference.model(body.model)
+    const { job, many } = parsePredict(body, model, context(req))
+    job.ctx = reply
+    job.respond = many ? respondPredictMany : respondPredictOne
+    if (traced) tracing.attach(job, (req as TracedRequest).fgSpan)
+    inference.submit(job)
+    return reply
+  })
+}

@@ -1,0 +1,28 @@
+// The import rules of .dependency-cruiser.cjs, run by npm test: src/ has no cycle, no transport
+// library outside http/, no reach past another folder's index.ts. The fixture proves the config
+// catches each kind of violation and names the offending path.
+import { spawnSync } from 'node:child_process'
+import { join } from 'node:path'
+import t from 'tap'
+import { ROOT } from './helpers/gateway.js'
+
+const BIN = join(ROOT, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs')
+const CONFIG = join(ROOT, '.dependency-cruiser.cjs')
+
+function cruise (cwd: string): { status: number | null, out: string } {
+  const r = spawnSync(process.execPath, [BIN, 'src', '--config', CONFIG, '--output-type', 'err'], { cwd, encoding: 'utf8' })
+  return { status: r.status, out: `${r.stdout}${r.stderr}` }
+}
+
+t.test('src/ keeps the import rules', async t => {
+  const r = cruise(ROOT)
+  t.equal(r.status, 0, r.out)
+})
+
+t.test('the config catches a cycle, a transport import and an index bypass, naming the paths', async t => {
+  const r = cruise(join(ROOT, 'test', 'fixtures', 'depcheck'))
+  t.not(r.status, 0, 'a violation fails')
+  t.match(r.out, /no-cycle: src\/loop\/one\.ts →\s+src\/loop\/two\.ts/)
+  t.match(r.out, /transport-libraries-in-transport-folders: src\/batching\/transport\.ts → .*fastify/)
+  t.match(r.out, /enter-folders-through-index: src\/other\/reach\.ts → src\/loop\/two\.ts/)
+})
