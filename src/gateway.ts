@@ -103,7 +103,7 @@ export class Gateway {
       monitor: this.monitor!,
       active: this.active,
       metrics: this.metrics,
-      models: new Map(this.registry.models.map(m => [m.name, { variants: m.variants.map(v => v.name), attributes: Object.keys(m.manifest.groups) }])),
+      models: new Map(this.registry.models.map(m => [m.name, { variants: m.variants.map(v => v.name), attributes: Object.keys(m.manifest.groups), metrics: m.variants.map(v => ({ name: v.name, groups: v.spec.metrics?.groups })) }])),
       canServe: (model, variant) => {
         const m = this.registry.find(model)
         return m !== undefined && m.hasVariant(variant) && m.variant(variant).state === 'ready'
@@ -175,8 +175,9 @@ export class Gateway {
       const ids = new Array<string>(job.rows)
       for (let i = 0; i < job.rows; i++) ids[i] = nextPredictionId(wall)
       job.ids = ids
-      this.remember(job, wall)
       const lane = this.lanes.get(job.variant as VariantRuntime) as Lane
+      lane.series.decide(job)
+      this.remember(job, wall)
       lane.series.queueDuration.observe(job.queueMs / 1000)
       lane.series.requestDuration.observe((job.finishedAt - job.receivedAt) / 1000)
       try {
@@ -200,10 +201,9 @@ export class Gateway {
     const mi = m.index
     const vi = (job.variant as VariantRuntime).index
     const attrs = m.groups.size
-    const thr = m.manifest.threshold
     for (let r = 0; r < job.rows; r++) {
       const score = job.scores[r] as number
-      this.predictions.put(job.ids[r] as string, wall, mi, vi, score >= thr ? 1 : 0, score, job.groupIds, job.groupsPerRow ? r * attrs : 0, attrs)
+      this.predictions.put(job.ids[r] as string, wall, mi, vi, score >= (job.thresholds[r] as number) ? 1 : 0, score, job.groupIds, job.groupsPerRow ? r * attrs : 0, attrs)
     }
   }
 

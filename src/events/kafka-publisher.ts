@@ -18,7 +18,7 @@ import type { Logger, VariantRuntime } from '../models/index.js'
 import type { GatewayMetrics } from '../telemetry/index.js'
 import { EventRing, type OutboundMessage } from './event-ring.js'
 import { KafkaTransport } from './kafka-transport.js'
-import { N_BATCH, N_DECISION, N_FEATURES, N_GROUPS, N_LANE, N_LATENCY, N_QUEUE, N_SCORE, N_TS, NUMS, WireStrings, type LaneDef, type WireBatch } from './wire.js'
+import { N_BATCH, N_DECISION, N_FEATURES, N_GROUPS, N_LANE, N_LATENCY, N_QUEUE, N_SCORE, N_THRESHOLD, N_TS, NUMS, WireStrings, type LaneDef, type WireBatch } from './wire.js'
 
 export const TOPIC_PREDICTIONS = 0
 export const TOPIC_FEEDBACK = 1
@@ -219,7 +219,6 @@ export class KafkaPublisher {
     const withFeatures = this.cfg.include_features
     let lastJob: InferJob | null = null
     let lane = 0
-    let thr = 0
     for (let k = 0; k < n; k++) {
       const i = ring.at(k)
       topics[k] = ring.topic[i] as number
@@ -235,7 +234,6 @@ export class KafkaPublisher {
       if (job !== lastJob) {
         lastJob = job
         lane = this.lane(job)
-        thr = job.model.manifest.threshold
       }
       const o = k * NUMS
       const score = job.scores[row] as number
@@ -243,7 +241,9 @@ export class KafkaPublisher {
       nums[o + N_LANE] = lane
       nums[o + N_TS] = job.completedAtWall
       nums[o + N_SCORE] = score
+      const thr = job.thresholds[row] as number
       nums[o + N_DECISION] = score >= thr ? 1 : 0
+      nums[o + N_THRESHOLD] = thr
       nums[o + N_LATENCY] = job.finishedAt - job.receivedAt
       nums[o + N_QUEUE] = job.queueMs
       nums[o + N_BATCH] = job.batchSize
