@@ -19,7 +19,7 @@ const rule = policy.fairness.find(r => r.metric === 'demographic_parity_differen
 const manifest = readManifest(join(INCOME_DIR, 'model.yaml'))
 const RATE = 500
 
-interface Fairness { variants: Record<string, { attributes: Record<string, { groups: Record<string, { n: number }>, gaps: { demographic_parity_difference: number | null } }> }>, policies: Array<{ evaluations: number, active: string }> }
+interface Fairness { models: Array<{ variants: Record<string, { attributes: Record<string, { groups: Record<string, { n: number }>, gaps: { demographic_parity_difference: number | null } }> }> }>, policies: Array<{ evaluations: number, active: string }> }
 
 t.test('shipped policy: full breaches parity, the gateway switches to a mitigated variant, the gap closes', async t => {
   t.equal(rule.action.type, 'switch', 'the shipped parity rule switches')
@@ -55,7 +55,7 @@ t.test('shipped policy: full breaches parity, the gateway switches to a mitigate
   for (let s = 0; s < 120 && evalsAtSwitch < 0; s++) {
     await replay(1)
     const f = await get<Fairness>('/v1/fairness?model=income')
-    const groups = f.variants.full?.attributes.sex?.groups ?? {}
+    const groups = f.models[0]!.variants.full?.attributes.sex?.groups ?? {}
     const enough = Object.values(groups).length >= 2 && Object.values(groups).every(g => g.n >= rule.min_samples)
     if (enough && evalsAtMinSamples < 0) evalsAtMinSamples = f.policies[0]!.evaluations
     const d = await get<{ decisions: Array<{ action: string, from: string, to: string, rule: string }> }>('/v1/decisions')
@@ -73,7 +73,7 @@ t.test('shipped policy: full breaches parity, the gateway switches to a mitigate
   for (let s = 0; s < 60; s++) {
     await replay(1)
     const f = await get<Fairness>('/v1/fairness?model=income')
-    const a = f.variants[target]?.attributes.sex
+    const a = f.models[0]!.variants[target]?.attributes.sex
     if (a !== undefined && Object.values(a.groups).every(g => g.n >= 2 * rule.min_samples)) { after = a.gaps.demographic_parity_difference; break }
   }
   t.ok(after !== null && after <= rule.threshold, `DPD for sex served by ${target} after the switch: ${after?.toFixed(4)} <= ${rule.threshold}`)
