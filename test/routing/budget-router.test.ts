@@ -30,6 +30,30 @@ t.test('picks the most preferred variant whose prediction fits the budget', asyn
   t.equal(router.choose(model, job(20)).name, 'distilled', 'a variant that is not ready is skipped')
 })
 
+t.test('while a fairness switch is in force, only variants satisfying the rule serve; a missed budget is counted', async t => {
+  const model = stubModel(['full', 'distilled', 'full-dp', 'distilled-dp'])
+  const active = new ActiveVariants()
+  active.init(model)
+  const predicted: Record<string, number> = { full: 30, distilled: 1, 'full-dp': 30, 'distilled-dp': 12 }
+  let allowed: Set<string> | undefined
+  const missed: string[] = []
+  const router = new BudgetRouter(active, v => ({ estimateWaitMs: () => predicted[v.name]!, ewmaBatchMs: 0 }) as any, {
+    preference: () => ['full', 'distilled', 'full-dp', 'distilled-dp'],
+    defaultBudget: () => 0,
+    allowed: () => allowed,
+    missedBudget: (_m, v) => { missed.push(v) }
+  })
+  const job = (budgetMs: number): InferJob => ({ budgetMs, pinned: null }) as InferJob
+  t.equal(router.choose(model, job(20)).name, 'distilled', 'no constraint: the fast variant takes the budget')
+  active.set('m', 'full-dp', 1)
+  allowed = new Set(['full-dp', 'distilled-dp'])
+  t.equal(router.choose(model, job(20)).name, 'distilled-dp', 'constrained: the fast variant that passes the rule')
+  t.equal(router.choose(model, job(50)).name, 'full-dp', 'the mitigated (active) variant when it fits')
+  t.same(missed, [], 'no budget missed so far')
+  t.equal(router.choose(model, job(5)).name, 'full-dp', 'nothing allowed fits: the mitigated variant serves, not the fastest (distilled)')
+  t.same(missed, ['full-dp'], 'and the missed budget is counted')
+})
+
 /** A pool stub: fixed run costs per variant and a fixed wait per class (long / short). */
 function stubPool (runMs: Record<string, number>, wait: { long: number, short: number }): any {
   return {
