@@ -110,13 +110,16 @@ export class BudgetRouter implements Router {
     const allowed = this.policy.allowed?.(model.name)
     const order = allowed !== undefined ? model.variants.map(v => v.name) : this.policy.preference(model.name) ?? model.variants.map(v => v.name)
     for (let k = -1; k < order.length; k++) {
-      let v = head
+      let v: VariantRuntime = head
       if (k >= 0) {
         const name = order[k] as string
         if (name === head.name || !model.hasVariant(name)) continue
         v = model.variant(name)
       }
       if (v.state !== 'ready' || (allowed !== undefined && !allowed.has(v.name))) continue
+      // A variant deciding by a protected attribute is opt-in: it serves when it is the active one
+      // or a fairness switch allows it, never as the latency router's fallback.
+      if (allowed === undefined && v !== head && v.rule.usesGroups) continue
       const predicted = this.predict(v, job.rows, ahead)
       if (predicted + slack <= budget) { job.predictedMs = predicted; return v }
       // When nothing fits, the fastest prediction wins.

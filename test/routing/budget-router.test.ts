@@ -7,7 +7,7 @@ import { ActiveVariants, BudgetRouter } from '../../src/routing/index.js'
 
 function stubModel (names: string[]): any {
   const model: any = { name: 'm' }
-  const variants = names.map((name, index) => ({ name, index, state: 'ready', pool: null, key: `m/${name}`, model, inlineRowMs: 0, runsInline (this: any, _rows: number) { return this.inlineRowMs > 0 }, inlineMs (this: any, rows: number) { return this.inlineRowMs * rows } }))
+  const variants = names.map((name, index) => ({ name, index, state: 'ready', pool: null, key: `m/${name}`, model, rule: { usesGroups: name.endsWith('-dp') }, inlineRowMs: 0, runsInline (this: any, _rows: number) { return this.inlineRowMs > 0 }, inlineMs (this: any, rows: number) { return this.inlineRowMs * rows } }))
   return Object.assign(model, { variants, variant: (n: string) => variants.find(v => v.name === n)!, hasVariant: (n: string) => names.includes(n) })
 }
 
@@ -45,6 +45,9 @@ t.test('while a fairness switch is in force, only variants satisfying the rule s
   })
   const job = (budgetMs: number): InferJob => ({ budgetMs, pinned: null }) as InferJob
   t.equal(router.choose(model, job(20)).name, 'distilled', 'no constraint: the fast variant takes the budget')
+  predicted.distilled = 40
+  t.equal(router.choose(model, job(20)).name, 'full', 'nothing fits: the fastest, never a group-threshold variant the policy did not select')
+  predicted.distilled = 1
   active.set('m', 'full-dp', 1)
   allowed = new Set(['full-dp', 'distilled-dp'])
   t.equal(router.choose(model, job(20)).name, 'distilled-dp', 'constrained: the fast variant that passes the rule')
