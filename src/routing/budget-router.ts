@@ -125,15 +125,10 @@ export class BudgetRouter implements Router {
       // When nothing fits, the fastest prediction wins.
       if (predicted < fastestMs) { fastestMs = predicted; fastest = v }
     }
-    if (allowed !== undefined) {
-      // Nothing that satisfies the rule fits: the mitigated (active) variant serves, late.
-      const v = head.state === 'ready' && allowed.has(head.name) ? head : fastest
-      if (v === null) throw FG_ERR_MODEL_NOT_READY(model.name, head.name)
-      this.policy.missedBudget?.(model.name, v.name)
-      job.predictedMs = v === head ? this.predict(v, job.rows, ahead) : fastestMs
-      return v
-    }
     if (fastest === null) throw FG_ERR_MODEL_NOT_READY(model.name, head.name)
+    // Nothing that satisfies the rule fits: the fastest mitigated variant serves, late, and the
+    // miss is counted (serving the slow active one would only grow its queue).
+    if (allowed !== undefined) this.policy.missedBudget?.(model.name, fastest.name)
     job.predictedMs = fastestMs
     return fastest
   }
