@@ -68,12 +68,9 @@ def bench(model_dir: str, variants, X: np.ndarray, repeats: int = 7, block_s: fl
 
 def check(lat: dict) -> list[str]:
     fails = []
-    full32 = lat["variants"]["full"]["32"]["ms_per_batch"]
-    if not (0.3 <= full32 <= 5.0):
-        fails.append(f"full @ batch 32 = {full32:.3f} ms, outside 0.3..5 ms")
     sp = lat.get("distilled_speedup_per_row_b32", 0.0)
-    if sp < 5.0:
-        fails.append(f"distilled only {sp:.2f}x faster per row than full @ batch 32 (< 5x)")
+    if sp < 20.0:
+        fails.append(f"distilled only {sp:.2f}x cheaper per row than full @ batch 32 (< 20x)")
     return fails
 
 
@@ -107,7 +104,7 @@ def main() -> int:
     ap.add_argument("--update-card", action="store_true", help="re-render MODEL_CARD.md with these numbers")
     args = ap.parse_args()
     X, manifest = load_eval_matrix(args.model_dir)
-    variants = [v["file"] for v in manifest["variants"]]
+    variants = list(dict.fromkeys(v["file"] for v in manifest["variants"]))  # variants sharing a file are one session
     lat = bench(args.model_dir, variants, X, repeats=args.repeats)
     with open(os.path.join(args.model_dir, "latency.json"), "w", encoding="utf-8") as fh:
         json.dump(lat, fh, indent=2)

@@ -54,16 +54,16 @@ def dump_manifest(m: dict) -> str:
     L.append("groups:            # the sensitive attributes and their values (from the train split, sorted)")
     for g, vals in m["groups"].items():
         L.append(f"  {scalar(g)}: {flow(vals)}")
-    L.append("variants:          # in order of preference (most accurate first)")
+    L.append("variants:          # in order of preference; a variant = a model file + a decision rule")
     for v in m["variants"]:
         L.append(f"  - name: {scalar(v['name'])}")
         L.append(f"    file: {scalar(v['file'])}")
         L.append(f"    sha256: {json.dumps(v['sha256'])}")
-        L.append(f"    params: {scalar(v['params'])}")
-        L.append(f"    flops_per_row: {scalar(v['flops_per_row'])}      # 2*multiply-adds of the dense layers")
+        L.append(f"    decision: {flow(v['decision'])}")
         L.append("    metrics:")
         L.append(f"      accuracy: {scalar(v['metrics']['accuracy'])}")
         L.append(f"      auc: {scalar(v['metrics']['auc'])}")
+        L.append(f"      cost_us_per_row_b32: {scalar(v['metrics']['cost_us_per_row_b32'])}      # onnxruntime, 1 thread (latency.json)")
         L.append("      groups:")
         for g, vals in v["metrics"]["groups"].items():
             L.append(f"        {scalar(g)}:")

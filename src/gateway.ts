@@ -131,7 +131,7 @@ export async function createGateway (config: Config, deps: GatewayDeps): Promise
     monitor,
     active,
     metrics,
-    models: new Map(registry.models.map(m => [m.name, { variants: m.variants.map(v => v.name), attributes: Object.keys(m.manifest.groups) }])),
+    models: new Map(registry.models.map(m => [m.name, { variants: m.variants.map(v => v.name), attributes: Object.keys(m.manifest.groups), metrics: m.variants.map(v => ({ name: v.name, groups: v.spec.metrics?.groups })) }])),
     canServe: (model, variant) => {
       const m = registry.find(model)
       return m !== undefined && m.hasVariant(variant) && m.variant(variant).state === 'ready'
@@ -242,6 +242,7 @@ export class Gateway {
     this.steps = [
       job => { if (job.span !== null) this.tracing.jobDone(job) },
       job => { this.assignIds(job) },
+      job => { this.decide(job) },
       job => { this.remember(job) },
       job => { this.observeTimes(job) },
       job => { this.countJob(job, job.error === null ? 200 : job.error.statusCode) },
@@ -294,12 +295,17 @@ export class Gateway {
     const mi = m.index
     const vi = (job.variant as VariantRuntime).index
     const attrs = m.groups.size
-    const thr = m.manifest.threshold
     const wall = job.completedAtWall
     for (let r = 0; r < job.rows; r++) {
       const score = job.scores[r] as number
-      this.predictions.put(job.ids[r] as string, wall, mi, vi, score >= thr ? 1 : 0, score, job.groupIds, job.groupsPerRow ? r * attrs : 0, attrs)
+      this.predictions.put(job.ids[r] as string, wall, mi, vi, score >= (job.thresholds[r] as number) ? 1 : 0, score, job.groupIds, job.groupsPerRow ? r * attrs : 0, attrs)
     }
+  }
+
+  /** Counts the rows decided at the variant rule's default because they lack its attribute. */
+  private decide (job: InferJob): void {
+    if (job.error !== null) return
+    ;(this.lanes.get(job.variant as VariantRuntime) as Lane).series.decide(job)
   }
 
   private observeTimes (job: InferJob): void {

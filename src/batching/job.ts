@@ -12,6 +12,8 @@ export class InferJob {
   input: Float32Array
   /** One probability per row, filled by the batches that ran this job. */
   readonly scores: Float32Array
+  /** The threshold each row was decided at (the variant's rule with the row's group labels), filled on completion. */
+  readonly thresholds: Float64Array
   variant: VariantRuntime | null = null
   /** Rows handed to a batch so far (a large job spans batches). */
   nextRow = 0
@@ -57,6 +59,7 @@ export class InferJob {
   ) {
     this.input = input
     this.scores = new Float32Array(rows)
+    this.thresholds = new Float64Array(rows)
   }
 
   get queueMs (): number { return this.startedAt < 0 ? 0 : this.startedAt - this.enqueuedAt }

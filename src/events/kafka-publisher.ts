@@ -18,7 +18,7 @@ import type { Logger, VariantRuntime } from '../models/index.js'
 import type { GatewayMetrics } from '../telemetry/index.js'
 import { EventRing, type OutboundMessage } from './event-ring.js'
 import { KafkaTransport } from './kafka-transport.js'
-import { N_BATCH, N_DECISION, N_FEATURES, N_GROUPS, N_LANE, N_LATENCY, N_QUEUE, N_SCORE, N_TS, NUMS, WireStrings, type LaneDef, type WireBatch } from './wire.js'
+import { N_BATCH, N_DECISION, N_FEATURES, N_GROUPS, N_LANE, N_LATENCY, N_QUEUE, N_SCORE, N_THRESHOLD, N_TS, NUMS, WireStrings, type LaneDef, type WireBatch } from './wire.js'
 
 export const TOPIC_PREDICTIONS = 0
 export const TOPIC_FEEDBACK = 1
@@ -169,7 +169,6 @@ export class KafkaPublisher {
     const stride = ring.stride
     const lane = this.lane(job)
     const width = this.cfg.include_features ? job.model.width : 0
-    const thr = job.model.manifest.threshold
     const latency = job.finishedAt - job.receivedAt
     const queue = job.queueMs
     const requestId = job.requestId
@@ -189,7 +188,9 @@ export class KafkaPublisher {
       nums[o + N_LANE] = lane
       nums[o + N_TS] = job.completedAtWall
       nums[o + N_SCORE] = score
+      const thr = job.thresholds[r] as number
       nums[o + N_DECISION] = score >= thr ? 1 : 0
+      nums[o + N_THRESHOLD] = thr
       nums[o + N_LATENCY] = latency
       nums[o + N_QUEUE] = queue
       nums[o + N_BATCH] = job.batchSize

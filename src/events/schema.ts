@@ -11,6 +11,8 @@ export interface PredictionEvent {
   groups?: Record<string, string>
   score: number
   decision: 0 | 1
+  /** The threshold the decision was taken at (the variant's rule with the row's group labels). Absent from events of older gateways. */
+  threshold?: number
   latency_ms: number
   queue_ms: number
   batch_size: number

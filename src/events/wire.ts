@@ -27,7 +27,7 @@ export interface LaneDef {
 }
 
 /** Numbers per event in WireBatch.nums. */
-export const NUMS = 9
+export const NUMS = 10
 export const N_LANE = 0
 export const N_TS = 1
 export const N_SCORE = 2
@@ -38,6 +38,8 @@ export const N_BATCH = 6
 /** Offset of the row's group ids in groups, and of its features in features. */
 export const N_GROUPS = 7
 export const N_FEATURES = 8
+/** The threshold the row was decided at (the variant's decision rule). */
+export const N_THRESHOLD = 9
 
 export interface WireBatch {
   /** Events in this batch, oldest first. */
@@ -161,7 +163,7 @@ export class PredictionEncoder {
     const lane = this.lanes[nums[o + N_LANE] as number]!
     const id = wireId(b, k)
     const ts = nums[o + N_TS] as number
-    let value = `{"id":${JSON.stringify(id)},"request_id":${JSON.stringify(wireRequestId(b, k))},"ts":${num(ts)}${lane.prefix}${num(nums[o + N_SCORE] as number)},"decision":${nums[o + N_DECISION] as number},"latency_ms":${num(Math.round((nums[o + N_LATENCY] as number) * 1000) / 1000)},"queue_ms":${num(Math.round((nums[o + N_QUEUE] as number) * 1000) / 1000)},"batch_size":${num(nums[o + N_BATCH] as number)}${this.replicaTail}`
+    let value = `{"id":${JSON.stringify(id)},"request_id":${JSON.stringify(wireRequestId(b, k))},"ts":${num(ts)}${lane.prefix}${num(nums[o + N_SCORE] as number)},"decision":${nums[o + N_DECISION] as number},"threshold":${num(nums[o + N_THRESHOLD] as number)},"latency_ms":${num(Math.round((nums[o + N_LATENCY] as number) * 1000) / 1000)},"queue_ms":${num(Math.round((nums[o + N_QUEUE] as number) * 1000) / 1000)},"batch_size":${num(nums[o + N_BATCH] as number)}${this.replicaTail}`
     const g = nums[o + N_GROUPS] as number
     if (this.init.includeGroups) {
       value += ',"groups":{'

@@ -31,7 +31,7 @@ function round3 (x: number): number { return Math.round(x * 1000) / 1000 }
 
 function predictionOf (job: InferJob, i: number, latency: number): object {
   const score = job.scores[i] as number
-  return { id: job.ids[i], variant: job.variant!.name, score, decision: score >= job.model.manifest.threshold ? 1 : 0, latency_ms: latency }
+  return { id: job.ids[i], variant: job.variant!.name, score, decision: score >= (job.thresholds[i] as number) ? 1 : 0, threshold: job.thresholds[i], latency_ms: latency }
 }
 
 function respondPredictWith (job: InferJob, many: boolean): void {

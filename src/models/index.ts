@@ -1,6 +1,7 @@
 export { ModelRegistry, ModelRuntime, VariantRuntime, sha256File, type VariantState } from './registry.js'
 export { FeatureEncoder } from './encoder.js'
 export { GroupIndex, NO_GROUP } from './groups.js'
-export { readManifest, validateManifest, type Manifest, type FeatureSpec, type VariantSpec } from './manifest.js'
+export { readManifest, validateManifest, type Manifest, type FeatureSpec, type VariantSpec, type DecisionSpec } from './manifest.js'
 export type { Logger, Provider } from './session.js'
 export type { InferencePool } from './inference-pool.js'
+export { DecisionRule } from './decision-rule.js'

@@ -26,8 +26,26 @@ const groupStats = z.object({
   n: z.number().int().min(0),
   selection_rate: finite,
   tpr: finite.optional(),
-  fpr: finite.optional()
+  fpr: finite.optional(),
+  accuracy: finite.optional()
 })
+
+const unit = finite.refine(v => v >= 0 && v <= 1, 'must be within [0, 1]')
+
+/**
+ * How a score becomes a decision: score ≥ threshold, or score ≥ the threshold of the row's group
+ * (by_group; a row without the attribute gets the default). Absent: the manifest's threshold.
+ */
+export const decisionSchema = z.union([
+  z.strictObject({ threshold: unit }),
+  z.strictObject({
+    by_group: z.strictObject({
+      attribute: z.string().min(1),
+      thresholds: z.record(z.string().min(1), unit),
+      default: unit
+    })
+  })
+])
 
 const variantSchema = z.object({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, _ . - only'),
@@ -35,9 +53,12 @@ const variantSchema = z.object({
   sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits'),
   params: z.number().int().min(0).optional(),
   flops_per_row: z.number().int().min(0).optional(),
+  decision: decisionSchema.optional(),
   metrics: z.object({
     accuracy: finite.optional(),
     auc: finite.optional(),
+    /** µs per row at batch 32 through onnxruntime on one thread (models/income/latency.json). */
+    cost_us_per_row_b32: finite.optional(),
     groups: z.record(z.string(), z.record(z.string(), groupStats)).optional()
   }).optional()
 })
@@ -68,6 +89,7 @@ export const manifestSchema = z.object({
 export type Manifest = z.output<typeof manifestSchema>
 export type FeatureSpec = z.output<typeof featureSchema>
 export type VariantSpec = Manifest['variants'][number]
+export type DecisionSpec = z.output<typeof decisionSchema>
 
 function fail (file: string, path: string, why: string): never {
   throw FG_ERR_MODEL_MANIFEST(file, path, why)
@@ -93,6 +115,17 @@ export function validateManifest (raw: unknown, file = 'model.yaml'): Manifest {
   m.variants.forEach((v, i) => {
     if (names.has(v.name)) fail(file, `variants.${i}.name`, `duplicate variant "${v.name}"`)
     names.add(v.name)
+    const files = m.variants.slice(0, i).filter(u => u.file === v.file)
+    if (files.some(u => u.sha256 !== v.sha256)) fail(file, `variants.${i}.sha256`, `differs from another variant of file "${v.file}"`)
+    const bg = v.decision !== undefined && 'by_group' in v.decision ? v.decision.by_group : undefined
+    if (bg === undefined) return
+    // Deciding by a protected attribute is disparate treatment in some jurisdictions: opt-in only.
+    if (i === 0) fail(file, 'variants.0.decision', 'the first (default) variant must not decide by group')
+    const values = m.groups[bg.attribute]
+    if (values === undefined) fail(file, `variants.${i}.decision.by_group.attribute`, 'not a group attribute of this model')
+    for (const g of Object.keys(bg.thresholds)) {
+      if (!values.includes(g)) fail(file, `variants.${i}.decision.by_group.thresholds.${g}`, `not a value of "${bg.attribute}"`)
+    }
   })
   for (const [attr, values] of Object.entries(m.groups)) {
     if (new Set(values).size !== values.length) fail(file, `groups.${attr}`, 'duplicate group value')

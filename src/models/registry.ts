@@ -10,7 +10,8 @@ import { FeatureEncoder } from './encoder.js'
 import { GroupIndex } from './groups.js'
 import { readManifest, type Manifest, type VariantSpec } from './manifest.js'
 import { InferencePool } from './inference-pool.js'
-import { expectedMs, newRunCost } from './run-cost.js'
+import { DecisionRule } from './decision-rule.js'
+import { expectedMs, newRunCost, type RunCost } from './run-cost.js'
 import { openSession, ort, type Logger, type Provider } from './session.js'
 
 export type VariantState = 'loading' | 'ready' | 'failed'
@@ -24,17 +25,36 @@ export class VariantRuntime {
   /** Set when inference runs on the pool's threads instead of this one. */
   pool: InferencePool | null = null
   /** With a pool and an inline session: a run's cost on this thread (measured at warm-up), and the most a batch may cost to run here. */
-  readonly inlineCost = newRunCost()
+  readonly inlineCost: RunCost
   inlineMaxMs = 0
+  /** The pool's name of the session this variant runs on (the owner's, when it shares a file). */
   readonly key: string
+  /** How a score becomes this variant's decision. */
+  readonly rule: DecisionRule
 
   constructor (
     readonly model: ModelRuntime,
     readonly index: number,
     readonly spec: VariantSpec,
-    readonly file: string
+    readonly file: string,
+    /** An earlier variant of the same file: this one runs on its session (loaded once). */
+    readonly owner: VariantRuntime | null = null
   ) {
-    this.key = `${model.name}/${spec.name}`
+    this.key = owner?.key ?? `${model.name}/${spec.name}`
+    this.inlineCost = owner?.inlineCost ?? newRunCost()
+    this.rule = new DecisionRule(spec.decision, model.manifest.threshold, model.groups)
+  }
+
+  /** Takes the owner's loaded session (state, provider, pool, inline session and its limit). */
+  adoptOwner (): void {
+    const o = this.owner
+    if (o === null) return
+    this.state = o.state
+    this.error = o.error
+    this.provider = o.provider
+    this.session = o.session
+    this.pool = o.pool
+    this.inlineMaxMs = o.inlineMaxMs
   }
 
   get name (): string { return this.spec.name }
@@ -80,7 +100,11 @@ export class ModelRuntime {
     this.name = manifest.name
     this.encoder = new FeatureEncoder(manifest.features)
     this.groups = new GroupIndex(manifest.groups)
-    this.variants = manifest.variants.map((v, i) => new VariantRuntime(this, i, v, join(dir, v.file)))
+    this.variants = []
+    for (const [i, v] of manifest.variants.entries()) {
+      const owner = this.variants.find(u => u.owner === null && u.spec.file === v.file) ?? null
+      this.variants.push(new VariantRuntime(this, i, v, join(dir, v.file), owner))
+    }
     this.byName = new Map(this.variants.map(v => [v.name, v]))
   }
 
@@ -139,14 +163,14 @@ export class ModelRegistry {
   async load (): Promise<void> {
     if (this.cfg.inference_threads > 0 && this.pool === null) this.pool = new InferencePool(this.cfg.inference_threads, this.cfg, this.log)
     const all: Array<Promise<void>> = []
-    for (const m of this.models) for (const v of m.variants) all.push(this.loadVariant(v))
+    for (const m of this.models) for (const v of m.variants) if (v.owner === null) all.push(this.loadVariant(v))
     await Promise.all(all)
     // Inline sessions are timed once the threads are quiet, one variant at a time: a run timed
     // while the threads warm up other variants would measure the contention, not the run.
     if (this.pool !== null && this.cfg.inline_max_ms > 0 && this.cfg.execution_provider === 'cpu') {
       for (const m of this.models) {
         for (const v of m.variants) {
-          if (v.state !== 'ready' || v.session !== null) continue
+          if (v.owner !== null || v.state !== 'ready' || v.session !== null) continue
           try {
             await this.openInline(v)
           } catch (err) {
@@ -155,6 +179,7 @@ export class ModelRegistry {
         }
       }
     }
+    for (const m of this.models) for (const v of m.variants) v.adoptOwner()
   }
 
   private async loadVariant (v: VariantRuntime): Promise<void> {
@@ -232,7 +257,7 @@ export class ModelRegistry {
         const s = v.session
         v.session = null
         v.pool = null
-        if (s !== null) await s.release().catch(() => {})
+        if (s !== null && v.owner === null) await s.release().catch(() => {})
       }
     }
     await this.pool?.close()

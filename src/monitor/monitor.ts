@@ -81,12 +81,11 @@ export class Monitor implements PredictionSink {
     if (mi === undefined) return
     const w = this.models[mi]!.windows[job.variant!.index]!
     const now = this.clock.wallNow()
-    const thr = job.model.manifest.threshold
     const attrs = job.model.groups.size
     const latency = job.finishedAt - job.receivedAt
     for (let r = 0; r < job.rows; r++) {
       const score = job.scores[r]!
-      w.add(job.completedAtWall, now, job.groupIds, job.groupsPerRow ? r * attrs : 0, score, score >= thr ? 1 : 0, latency)
+      w.add(job.completedAtWall, now, job.groupIds, job.groupsPerRow ? r * attrs : 0, score, score >= job.thresholds[r]! ? 1 : 0, latency)
     }
   }
 

@@ -11,6 +11,7 @@ import type { Monitor } from '../monitor/index.js'
 import type { ActiveVariants, RoutingPolicy } from '../routing/index.js'
 import type { GatewayMetrics } from '../telemetry/index.js'
 import { DecisionLog, type DecisionRecord } from './decision-log.js'
+import { allowedVariants } from './fairness-constraint.js'
 import { PolicyEngine, type ModelPolicyStatus } from './engine.js'
 import { readPolicies, type ModelFacts } from './load.js'
 import type { Policy } from './schema.js'
@@ -33,6 +34,8 @@ export class PolicyController implements RoutingPolicy {
   readonly engine: PolicyEngine | null
   private policies: Map<string, Policy>
   readonly actor: string
+  /** Per model, while a fairness switch is in force: the variants that satisfy the breached rule. */
+  private readonly constraints = new Map<string, { rule: string, allowed: ReadonlySet<string> }>()
 
   constructor (private readonly opts: ControllerOptions) {
     this.actor = `policy@${opts.config.replica}`
@@ -60,6 +63,34 @@ export class PolicyController implements RoutingPolicy {
   policy (model: string): Policy | undefined { return this.policies.get(model) }
   preference (model: string): readonly string[] | undefined { return this.policies.get(model)?.variants }
   defaultBudget (model: string): number { return this.policies.get(model)?.latency.default_budget_ms ?? 0 }
+  allowed (model: string): ReadonlySet<string> | undefined { return this.constraints.get(model)?.allowed }
+  missedBudget (model: string, variant: string): void { this.opts.metrics.fairnessBudgetMissed.labels(model, variant).inc() }
+
+  /** The fairness rule in force for a model (its name), if a fairness switch is. */
+  constraint (model: string): string | undefined { return this.constraints.get(model)?.rule }
+
+  /**
+   * A fairness switch puts its rule in force: from then on only variants whose manifest metrics
+   * satisfy it may serve. Another automatic switch must stay within them (a latency action never
+   * undoes a fairness one); an operator's decision or a recovery lifts the constraint.
+   */
+  private constrain (d: DecisionEvent): boolean {
+    const current = this.constraints.get(d.model)
+    if (d.action === 'alert') return true
+    const rule = this.policies.get(d.model)?.fairness.find(r => r.name === d.rule)
+    if (d.action === 'switch' && rule !== undefined) {
+      this.constraints.set(d.model, { rule: rule.name, allowed: allowedVariants(rule, d.to, this.opts.models.get(d.model)?.metrics ?? []) })
+      return true
+    }
+    if (current === undefined) return true
+    if ((d.action === 'switch' || d.action === 'rollback') && d.rule !== 'admin') {
+      if (current.allowed.has(d.to)) return true
+      this.opts.log.warn({ model: d.model, to: d.to, rule: d.rule, in_force: current.rule }, 'decision would undo a fairness switch; ignored')
+      return false
+    }
+    this.constraints.delete(d.model)
+    return true
+  }
 
   /** Re-reads the policy files; a bad one is refused (thrown) and the last good ones stay. */
   reload (): string[] {
@@ -91,6 +122,7 @@ export class PolicyController implements RoutingPolicy {
         this.opts.log.warn({ model: d.model, to: d.to }, 'decision names a variant this process cannot serve; ignored')
         return
       }
+      if (!this.constrain(d)) return
       active.set(d.model, d.to, origin === 'remote' ? d.ts : clock.wallNow())
       if (origin === 'local') d.ts = active.get(d.model)!.changedAt
     }

@@ -4,3 +4,4 @@ export { PolicyEngine, type ModelPolicyStatus, type RuleState, type EngineOption
 export { evaluateFairness, evaluateDrift, evaluateLatency, comparisons, type RuleResult, type Outcome } from './evaluate.js'
 export { DecisionLog, type DecisionRecord } from './decision-log.js'
 export { PolicyController, type ControllerOptions } from './controller.js'
+export { allowedVariants, manifestGap, satisfies, type VariantFacts } from './fairness-constraint.js'

@@ -1,6 +1,7 @@
 // Reads and validates policies/*.yaml against the schema and the models they name. Used at
 // start (a bad policy stops start-up) and on reload (a bad policy is refused and the last good
 // one stays in force).
+import type { VariantFacts } from './fairness-constraint.js'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
@@ -10,7 +11,12 @@ import { policySchema, type Policy } from './schema.js'
 export { FG_ERR_POLICY_INVALID }
 
 /** What a policy may refer to: the model's variants and group attributes. */
-export interface ModelFacts { variants: string[], attributes: string[] }
+export interface ModelFacts {
+  variants: string[]
+  attributes: string[]
+  /** The manifest's per-group rates of each variant (for the fairness constraint on routing). */
+  metrics?: VariantFacts[]
+}
 
 export function validatePolicy (raw: unknown, file: string, models: Map<string, ModelFacts>): Policy {
   const res = policySchema.safeParse(raw)

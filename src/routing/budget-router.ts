@@ -22,6 +22,10 @@ export interface RoutingPolicy {
   preference: (model: string) => readonly string[] | undefined
   /** Budget for requests without one (ms, 0 = none). */
   defaultBudget: (model: string) => number
+  /** While a fairness switch is in force: the only variants that may serve (undefined: any). */
+  allowed?: (model: string) => ReadonlySet<string> | undefined
+  /** Counts a request whose budget no allowed variant could meet (the active one served it). */
+  missedBudget?: (model: string, variant: string) => void
 }
 
 /**
@@ -101,21 +105,30 @@ export class BudgetRouter implements Router {
     const ahead = head.pool === null ? null : this.queuedAhead(model, head.pool)
     let fastest: VariantRuntime | null = null
     let fastestMs = Infinity
-    const order = this.policy.preference(model.name) ?? model.variants.map(v => v.name)
+    // A fairness switch in force narrows the candidates to the variants that satisfy its rule
+    // (manifest order after the active one); the latency router never undoes it.
+    const allowed = this.policy.allowed?.(model.name)
+    const order = allowed !== undefined ? model.variants.map(v => v.name) : this.policy.preference(model.name) ?? model.variants.map(v => v.name)
     for (let k = -1; k < order.length; k++) {
-      let v = head
+      let v: VariantRuntime = head
       if (k >= 0) {
         const name = order[k] as string
         if (name === head.name || !model.hasVariant(name)) continue
         v = model.variant(name)
       }
-      if (v.state !== 'ready') continue
+      if (v.state !== 'ready' || (allowed !== undefined && !allowed.has(v.name))) continue
+      // A variant deciding by a protected attribute is opt-in: it serves when it is the active one
+      // or a fairness switch allows it, never as the latency router's fallback.
+      if (allowed === undefined && v !== head && v.rule.usesGroups) continue
       const predicted = this.predict(v, job.rows, ahead)
       if (predicted + slack <= budget) { job.predictedMs = predicted; return v }
       // When nothing fits, the fastest prediction wins.
       if (predicted < fastestMs) { fastestMs = predicted; fastest = v }
     }
     if (fastest === null) throw FG_ERR_MODEL_NOT_READY(model.name, head.name)
+    // Nothing that satisfies the rule fits: the fastest mitigated variant serves, late, and the
+    // miss is counted (serving the slow active one would only grow its queue).
+    if (allowed !== undefined) this.policy.missedBudget?.(model.name, fastest.name)
     job.predictedMs = fastestMs
     return fastest
   }

@@ -2,6 +2,7 @@
 // one process). Hot-path series are looked up once per (model, variant) and kept as children;
 // gauges that describe state (queue depth, active variant) are filled at scrape time.
 import client from 'prom-client'
+import type { InferJob } from '../batching/index.js'
 
 export const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5, 1, 2, 5]
 export const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
@@ -17,6 +18,8 @@ export class GatewayMetrics {
   readonly queueDepth: client.Gauge<'model' | 'variant'>
   readonly activeVariant: client.Gauge<'model' | 'variant'>
   readonly policyActions: client.Counter<'model' | 'rule' | 'action'>
+  readonly decisionsWithoutGroup: client.Counter<'model' | 'variant'>
+  readonly fairnessBudgetMissed: client.Counter<'model' | 'variant'>
   readonly events: client.Counter<'topic' | 'outcome'>
   readonly eventBuffer: client.Gauge<'topic'>
   private readonly collectors: Collect[] = []
@@ -33,6 +36,8 @@ export class GatewayMetrics {
     this.queueDepth = new client.Gauge({ name: 'fairgate_queue_depth', help: 'Rows waiting in the batch queue', labelNames: ['model', 'variant'], registers, collect })
     this.activeVariant = new client.Gauge({ name: 'fairgate_active_variant', help: '1 for the variant the policy currently prefers', labelNames: ['model', 'variant'], registers })
     this.policyActions = new client.Counter({ name: 'fairgate_policy_actions_total', help: 'Decisions taken: switch, rollback, alert, recover (policy) or manual (admin)', labelNames: ['model', 'rule', 'action'], registers })
+    this.decisionsWithoutGroup = new client.Counter({ name: 'fairgate_decisions_without_group_total', help: 'Rows decided by a by_group rule without the rule\'s attribute (they got the rule\'s default threshold)', labelNames: ['model', 'variant'], registers })
+    this.fairnessBudgetMissed = new client.Counter({ name: 'fairgate_fairness_budget_missed_total', help: 'Requests whose latency budget no variant satisfying the fairness rule in force could meet; the mitigated variant served them anyway', labelNames: ['model', 'variant'], registers })
     this.events = new client.Counter({ name: 'fairgate_events_total', help: 'Events by topic and outcome: buffered (accepted), sent (acked by Kafka), dropped (lost), failed (a send attempt failed; retried)', labelNames: ['topic', 'outcome'], registers })
     this.eventBuffer = new client.Gauge({ name: 'fairgate_event_buffer', help: 'Events waiting for Kafka', labelNames: ['topic'], registers, collect })
     if (opts.defaultMetrics !== false) client.collectDefaultMetrics({ register: this.registry })
@@ -52,11 +57,19 @@ export class VariantSeries {
   readonly queueDuration: client.Histogram.Internal<'model' | 'variant'>
   readonly batchSize: client.Histogram.Internal<'model' | 'variant'>
   private readonly codes = new Map<number, client.Counter.Internal>()
+  private readonly withoutGroup: client.Counter.Internal
 
   constructor (private readonly m: GatewayMetrics, private readonly model: string, private readonly variant: string) {
+    this.withoutGroup = m.decisionsWithoutGroup.labels(model, variant)
     this.requestDuration = m.requestDuration.labels(model, variant)
     this.queueDuration = m.queueDuration.labels(model, variant)
     this.batchSize = m.batchSize.labels(model, variant)
+  }
+
+  /** Fills the job's per-row thresholds from its variant's decision rule; counts rows without the rule's attribute. */
+  decide (job: InferJob): void {
+    const missing = job.variant!.rule.thresholds(job.groupIds, job.model.groups.size, job.groupsPerRow, job.thresholds, job.rows)
+    if (missing > 0) this.withoutGroup.inc(missing)
   }
 
   countRequest (code: number): void {

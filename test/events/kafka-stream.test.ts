@@ -14,7 +14,7 @@ t.test('10,000 predictions through HTTP give exactly 10,000 events', async t => 
   t.teardown(async () => { if (!closed) await app.close() })
 
   const expected = new Map<string, { variant: string, group: Record<string, string>, score: number }>()
-  const variants = ['full', 'distilled', 'int8']
+  const variants = ['full', 'distilled', 'fair']
   const total = 10_000
   let next = 0
   const worker = async (): Promise<void> => {

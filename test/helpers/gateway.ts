@@ -38,7 +38,16 @@ export function evalRows (): EvalRow[] {
   return evalCache
 }
 
-export interface Golden { rows: number, encoded: number[][], variants: Record<string, number[]> }
+export interface Golden {
+  rows: number
+  encoded: number[][]
+  /** Group labels per row (null: sent without labels). */
+  groups: Array<Record<string, string> | null>
+  /** Probabilities, thresholds and decisions per variant, as models/train.py computed them. */
+  variants: Record<string, number[]>
+  thresholds: Record<string, number[]>
+  decisions: Record<string, number[]>
+}
 export function golden (): Golden {
   return JSON.parse(readFileSync(join(INCOME_DIR, 'golden.json'), 'utf8')) as Golden
 }

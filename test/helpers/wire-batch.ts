@@ -2,7 +2,7 @@
 // columns, prebuilt messages (feedback, decisions) in msgs. For tests and load tests of the
 // Kafka worker side without a gateway in front.
 import type { OutboundMessage } from '../../src/events/event-ring.js'
-import { NUMS, N_BATCH, N_DECISION, N_GROUPS, N_LANE, N_LATENCY, N_QUEUE, N_SCORE, N_TS, WireStrings, type LaneDef, type WireBatch } from '../../src/events/wire.js'
+import { NUMS, N_BATCH, N_DECISION, N_GROUPS, N_LANE, N_LATENCY, N_QUEUE, N_SCORE, N_THRESHOLD, N_TS, WireStrings, type LaneDef, type WireBatch } from '../../src/events/wire.js'
 
 export interface SyntheticRow {
   id: string
@@ -42,6 +42,7 @@ export function wireBatch (events: Array<SyntheticRow | SyntheticMessage>, newLa
     nums[o + N_TS] = e.ts
     nums[o + N_SCORE] = e.score
     nums[o + N_DECISION] = e.decision ?? (e.score >= 0.5 ? 1 : 0)
+    nums[o + N_THRESHOLD] = 0.5
     nums[o + N_LATENCY] = e.latencyMs ?? 1.5
     nums[o + N_QUEUE] = e.queueMs ?? 0
     nums[o + N_BATCH] = e.batchSize ?? 1

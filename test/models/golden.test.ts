@@ -4,7 +4,7 @@ import t from 'tap'
 import { join } from 'node:path'
 import { ModelRegistry, readManifest, sha256File } from '../../src/models/index.js'
 import { validateConfig } from '../../src/config/index.js'
-import { evalRows, golden, INCOME_DIR, MODELS_DIR, silentLog } from '../helpers/gateway.js'
+import { evalRows, golden, INCOME_DIR, MODELS_DIR, parseMetrics, silentLog, startGateway } from '../helpers/gateway.js'
 
 const manifest = readManifest(join(INCOME_DIR, 'model.yaml'))
 const g = golden()
@@ -12,7 +12,8 @@ const rows = evalRows().slice(0, g.rows)
 
 t.test('manifest checksums match the committed files', async t => {
   for (const v of manifest.variants) t.equal(sha256File(join(INCOME_DIR, v.file)), v.sha256, v.name)
-  t.same(manifest.variants.map(v => v.name), ['full', 'distilled', 'int8'])
+  t.same(Object.keys(g.variants), manifest.variants.map(v => v.name), 'golden.json covers every variant')
+  t.equal(manifest.variants[0]!.decision !== undefined && 'by_group' in manifest.variants[0]!.decision, false, 'the default variant decides without group labels')
 })
 
 t.test('encoder reproduces training-time encoding of the first 200 eval rows', async t => {
@@ -30,22 +31,72 @@ t.test('encoder reproduces training-time encoding of the first 200 eval rows', a
   t.equal(worst, 0, 'bit-identical float32 encoding')
 })
 
-t.test('every variant matches the golden probabilities within 1e-5', async t => {
+t.test('every variant matches the golden probabilities within 1e-5, in any batching', async t => {
   const cfg = validateConfig({ models: { dir: MODELS_DIR, warmup_runs: 0 } })
   const reg = new ModelRegistry(cfg.models, 256, silentLog)
   reg.discover()
   await reg.load()
   t.teardown(() => reg.close())
   const m = reg.model('income')
-  const input = new Float32Array(rows.length * m.width)
-  rows.forEach((r, i) => { m.encoder.encode(r.features, input, i * m.width, 'features') })
+  const w = m.width
+  const input = new Float32Array(rows.length * w)
+  rows.forEach((r, i) => { m.encoder.encode(r.features, input, i * w, 'features') })
   for (const v of m.variants) {
     t.equal(v.state, 'ready', `${v.name} loaded`)
-    const p = await v.run(input, rows.length)
+    const whole = Float32Array.from(await v.run(input, rows.length))
     const want = g.variants[v.name]!
     let worst = 0
-    for (let i = 0; i < rows.length; i++) worst = Math.max(worst, Math.abs(p[i]! - want[i]!))
+    for (let i = 0; i < rows.length; i++) worst = Math.max(worst, Math.abs(whole[i]! - want[i]!))
     t.ok(worst <= 1e-5, `${v.name}: max abs diff ${worst}`)
+    // Batch invariance: a row's score does not depend on its batch mates.
+    let moved = 0
+    for (const size of [1, 7]) {
+      for (let at = 0; at < rows.length; at += size) {
+        const n = Math.min(size, rows.length - at)
+        const p = await v.run(input.slice(at * w, (at + n) * w), n)
+        for (let i = 0; i < n; i++) moved = Math.max(moved, Math.abs(p[i]! - whole[at + i]!))
+      }
+    }
+    t.ok(moved <= 1e-6, `${v.name}: batches of 1 and 7 give the one-batch scores (max diff ${moved})`)
+  }
+})
+
+t.test('variants of one file share one session', async t => {
+  const cfg = validateConfig({ models: { dir: MODELS_DIR, warmup_runs: 0 } })
+  const reg = new ModelRegistry(cfg.models, 8, silentLog)
+  reg.discover()
+  await reg.load()
+  t.teardown(() => reg.close())
+  const m = reg.model('income')
+  const files = new Set(m.variants.map(v => v.spec.file))
+  t.ok(files.size < m.variants.length, 'the manifest has variants sharing a file')
+  for (const v of m.variants) {
+    const owner = m.variants.find(u => u.spec.file === v.spec.file)!
+    t.equal(v.session, owner.session, `${v.name} runs on ${owner.name}'s session`)
+    t.equal(v.state, 'ready')
+  }
+})
+
+t.test('every variant decides the golden rows as golden.json says, with their group labels', async t => {
+  const { gw, app } = await startGateway({ models: { warmup_runs: 0 } })
+  t.teardown(async () => { await app.close(); await gw.close() })
+  for (const v of manifest.variants) {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/predict',
+      payload: { model: 'income', variant: v.name, instances: rows.map(r => r.features), groups: g.groups }
+    })
+    t.equal(res.statusCode, 200, `${v.name}: ${res.body.slice(0, 200)}`)
+    const out = res.json() as Array<{ variant: string, score: number, decision: number, threshold: number }>
+    t.same(out.map(o => o.decision), g.decisions[v.name], `${v.name}: decisions`)
+    t.same(out.map(o => o.threshold), g.thresholds[v.name], `${v.name}: thresholds`)
+  }
+  const metrics = parseMetrics(await (await app.inject({ method: 'GET', url: '/metrics' })).body)
+  const unlabelled = g.groups.filter(x => x === null).length
+  for (const v of manifest.variants) {
+    const byGroup = v.decision !== undefined && 'by_group' in v.decision
+    t.equal(metrics.get(`fairgate_decisions_without_group_total{model="income",variant="${v.name}"}`) ?? 0, byGroup ? unlabelled : 0,
+      `${v.name}: ${byGroup ? 'rows without the attribute are counted' : 'a plain threshold needs no group'}`)
   }
 })
 
@@ -57,10 +108,12 @@ t.test('with inference threads, small batches of a cheap variant run on the HTTP
   await reg.load()
   t.teardown(() => reg.close())
   const m = reg.model('income')
-  const full = m.variant('full')
   const distilled = m.variant('distilled')
-  t.equal(full.session, null, `full (${full.inlineMs(1).toFixed(3)} ms for one row) keeps no inline session`)
-  t.notOk(full.runsInline(1), 'so every full batch goes to a thread')
+  for (const v of m.variants) {
+    // A variant whose one-row run costs more than the limit keeps no inline session; every batch goes to a thread.
+    if (v.session === null) t.notOk(v.runsInline(1), `${v.name} (${v.inlineMs(1).toFixed(3)} ms for one row) runs on the threads`)
+    else t.ok(v.inlineMs(1) <= cfg.models.inline_max_ms, `${v.name} runs one row inline (${v.inlineMs(1).toFixed(3)} ms)`)
+  }
   t.ok(distilled.runsInline(1), `distilled runs one row inline (${distilled.inlineMs(1).toFixed(3)} ms)`)
   t.notOk(distilled.runsInline(1_000_000), 'but not a batch past the limit')
   // Take the threads away: what still answers ran here.
@@ -72,7 +125,6 @@ t.test('with inference threads, small batches of a cheap variant run on the HTTP
   m.encoder.encode(rows[0]!.features, input, 0, 'features')
   const p = await distilled.run(input, 1)
   t.ok(Math.abs(p[0]! - g.variants.distilled![0]!) < 1e-5, 'the inline answer is the golden probability')
-  await t.rejects(full.run(input, 1), /the pool was used/, 'full went to the pool')
 })
 
 t.test('a variant whose sha256 does not match is not ready; the others serve', async t => {

@@ -23,7 +23,12 @@ t.test('a broken manifest is refused naming the field', async t => {
     ['kind', m => { m.features[0].kind = 'text' }, /features\.0/],
     ['std', m => { m.features[0].std = 0 }, /features\.0\.std/],
     ['bins', m => { m.baseline.groups.sex.Female.histogram.pop() }, /baseline\.groups\.sex\.Female\.histogram/],
-    ['threshold', m => { m.threshold = 2 }, /threshold/]
+    ['threshold', m => { m.threshold = 2 }, /threshold/],
+    ['group rule first', m => { m.variants[0].decision = m.variants.find((v: any) => v.decision.by_group).decision }, /variants\.0\.decision.*must not decide by group/],
+    ['group rule attribute', m => { m.variants.find((v: any) => v.decision.by_group).decision.by_group.attribute = 'age' }, /decision\.by_group\.attribute.*not a group attribute/],
+    ['group rule value', m => { m.variants.find((v: any) => v.decision.by_group).decision.by_group.thresholds.Other = 0.5 }, /thresholds\.Other.*not a value of "sex"/],
+    ['group rule range', m => { m.variants.find((v: any) => v.decision.by_group).decision.by_group.default = 1.5 }, /decision/],
+    ['shared file, other sha', m => { m.variants.find((v: any) => v.name === 'full-dp').sha256 = '0'.repeat(64) }, /sha256.*differs from another variant of file "full\.onnx"/]
   ]
   for (const [name, mutate, re] of cases) {
     const m = clone()

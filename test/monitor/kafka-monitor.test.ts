@@ -41,7 +41,7 @@ t.test('monitor over two replicas = sum of their in-process monitors, also after
   const b = await startGateway({ kafka, replica: 'b', monitor: monitorCfg })
   t.teardown(async () => { await a.app.close(); await b.app.close() })
 
-  const variants = ['full', 'distilled', 'int8']
+  const variants = ['full', 'distilled', 'fair']
   let joinedHere = 0
   let unknownThere = 0
   const crossLabels: Array<{ id: string, label: number, other: typeof a }> = []

@@ -18,7 +18,7 @@ t.test('stable replay: no action; injected drift: action within 3 intervals', as
   const dir = mkdtempSync(join(tmpdir(), 'fg-drift-'))
   writeFileSync(join(dir, 'income.yaml'), stringify({
     model: 'income',
-    variants: ['full', 'int8', 'distilled'],
+    variants: ['full', 'fair', 'distilled'],
     interval_ms: INTERVAL,
     hysteresis: 3,
     cooldown_ms: 60_000,

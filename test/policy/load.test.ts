@@ -7,12 +7,12 @@ import { parse, stringify } from 'yaml'
 import { readPolicies, validatePolicy } from '../../src/policy/index.js'
 import { ROOT } from '../helpers/gateway.js'
 
-const models = new Map([['income', { variants: ['full', 'distilled', 'int8'], attributes: ['sex', 'race'] }]])
+const models = new Map([['income', { variants: ['full', 'distilled', 'fair', 'full-dp', 'distilled-dp'], attributes: ['sex', 'race'] }]])
 const example = parse(readFileSync(join(ROOT, 'policies', 'income.yaml'), 'utf8'))
 
 t.test('policies/income.yaml validates', async t => {
   const p = readPolicies(join(ROOT, 'policies'), models).get('income')!
-  t.same(p.variants, ['full', 'int8', 'distilled'])
+  t.same(p.variants, ['full', 'distilled', 'fair', 'full-dp', 'distilled-dp'])
   t.equal(p.hysteresis, 3)
   t.ok(p.fairness.length >= 1)
 })
@@ -20,7 +20,7 @@ t.test('policies/income.yaml validates', async t => {
 t.test('a bad policy is refused naming the field', async t => {
   const cases: Array<[string, (p: any) => void, RegExp]> = [
     ['unknown model', p => { p.model = 'nope' }, /at "model": unknown model "nope"/],
-    ['unknown variant', p => { p.variants.push('huge') }, /at "variants\.3": "huge" is not a variant/],
+    ['unknown variant', p => { p.variants.push('huge') }, /at "variants\.5": "huge" is not a variant/],
     ['bad metric', p => { p.fairness[0].metric = 'vibes' }, /at "fairness\.0\.metric"/],
     ['bad attribute', p => { p.fairness[0].attribute = 'age' }, /at "fairness\.0\.attribute": "age" is not a group attribute/],
     ['switch to a variant not in the list', p => { p.fairness[0].action = { type: 'switch', to: 'gpu' } }, /fairness\.0\.action\.to/],

@@ -7,7 +7,7 @@ import { ActiveVariants, BudgetRouter } from '../../src/routing/index.js'
 
 function stubModel (names: string[]): any {
   const model: any = { name: 'm' }
-  const variants = names.map((name, index) => ({ name, index, state: 'ready', pool: null, key: `m/${name}`, model, inlineRowMs: 0, runsInline (this: any, _rows: number) { return this.inlineRowMs > 0 }, inlineMs (this: any, rows: number) { return this.inlineRowMs * rows } }))
+  const variants = names.map((name, index) => ({ name, index, state: 'ready', pool: null, key: `m/${name}`, model, rule: { usesGroups: name.endsWith('-dp') }, inlineRowMs: 0, runsInline (this: any, _rows: number) { return this.inlineRowMs > 0 }, inlineMs (this: any, rows: number) { return this.inlineRowMs * rows } }))
   return Object.assign(model, { variants, variant: (n: string) => variants.find(v => v.name === n)!, hasVariant: (n: string) => names.includes(n) })
 }
 
@@ -28,6 +28,33 @@ t.test('picks the most preferred variant whose prediction fits the budget', asyn
   model.variants[1].state = 'failed'
   active.set('m', 'full', 2)
   t.equal(router.choose(model, job(20)).name, 'distilled', 'a variant that is not ready is skipped')
+})
+
+t.test('while a fairness switch is in force, only variants satisfying the rule serve; a missed budget is counted', async t => {
+  const model = stubModel(['full', 'distilled', 'full-dp', 'distilled-dp'])
+  const active = new ActiveVariants()
+  active.init(model)
+  const predicted: Record<string, number> = { full: 30, distilled: 1, 'full-dp': 30, 'distilled-dp': 12 }
+  let allowed: Set<string> | undefined
+  const missed: string[] = []
+  const router = new BudgetRouter(active, v => ({ estimateWaitMs: () => predicted[v.name]!, ewmaBatchMs: 0 }) as any, {
+    preference: () => ['full', 'distilled', 'full-dp', 'distilled-dp'],
+    defaultBudget: () => 0,
+    allowed: () => allowed,
+    missedBudget: (_m, v) => { missed.push(v) }
+  })
+  const job = (budgetMs: number): InferJob => ({ budgetMs, pinned: null }) as InferJob
+  t.equal(router.choose(model, job(20)).name, 'distilled', 'no constraint: the fast variant takes the budget')
+  predicted.distilled = 40
+  t.equal(router.choose(model, job(20)).name, 'full', 'nothing fits: the fastest, never a group-threshold variant the policy did not select')
+  predicted.distilled = 1
+  active.set('m', 'full-dp', 1)
+  allowed = new Set(['full-dp', 'distilled-dp'])
+  t.equal(router.choose(model, job(20)).name, 'distilled-dp', 'constrained: the fast variant that passes the rule')
+  t.equal(router.choose(model, job(50)).name, 'full-dp', 'the mitigated (active) variant when it fits')
+  t.same(missed, [], 'no budget missed so far')
+  t.equal(router.choose(model, job(5)).name, 'distilled-dp', 'nothing allowed fits: the fastest mitigated variant serves, not the fastest (distilled)')
+  t.same(missed, ['distilled-dp'], 'and the missed budget is counted')
 })
 
 /** A pool stub: fixed run costs per variant and a fixed wait per class (long / short). */
