@@ -3,7 +3,7 @@
 import { FG_ERR_FEEDBACK_INVALID, FairgateError } from '../errors.js'
 import type { Gateway } from '../gateway.js'
 import { isPredictionId, predictionIdTime } from '../prediction-id.js'
-import { isObject } from './parse-common.js'
+import { isObject } from '../oip/parse-common.js'
 
 const MAX_ITEMS = 10_000
 const CLOCK_SKEW_MS = 60_000

@@ -1,18 +1,19 @@
 // The only place that knows fastify. Routes parse and validate, hand an InferJob to the
 // gateway, and return; the answer is written by a shared completion function when the batch
 // has run. Every client mistake is a JSON 4xx; nothing a client sends can crash the process.
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify'
 import { FairgateError, FG_ERR_NOT_FOUND, FG_ERR_REQUEST_INVALID } from '../errors.js'
-import type { Gateway } from '../gateway.js'
+import type { Gateway, InferJob } from '../gateway.js'
 import { nextPredictionId } from '../prediction-id.js'
 import { Tracing, type Span } from '../telemetry/index.js'
 import { registerAdminRoutes } from './admin.js'
 import { handleFeedback } from './feedback.js'
 import { fairnessReport } from './fairness.js'
-import { isObject } from './parse-common.js'
-import { parseOip, type ParseContext } from './parse-oip.js'
+import { isObject } from '../oip/parse-common.js'
+import { oipRoutes } from './oip-routes.js'
+import { parseContext } from './parse-context.js'
 import { parsePredict } from './parse-predict.js'
-import { respondOip, respondPredictMany, respondPredictOne, sendError } from './respond.js'
+import { respondPredictMany, respondPredictOne, sendError } from './respond.js'
 
 declare module 'fastify' {
   interface FastifyInstance { fairgate: Gateway }
@@ -54,17 +55,6 @@ function installTracing (app: FastifyInstance, tracing: Tracing): void {
   app.addHook('onRequestAbort', (req, done) => { end(req, 499, true); done() })
 }
 
-function context (gw: Gateway, req: FastifyRequest): ParseContext {
-  return {
-    // A budget (and latency_ms) counts from arrival, so reading and parsing the body count too.
-    now: req.fgArrived,
-    maxRows: gw.config.http.max_rows_per_request,
-    defaultBudgetMs: gw.config.batching.default_latency_budget_ms,
-    headerBudget: req.headers['x-latency-budget-ms'],
-    requestId: req.id
-  }
-}
-
 export function buildServer (gw: Gateway, opts: ServerOptions = {}): FastifyInstance {
   const app = Fastify({
     ...(opts.loggerInstance !== undefined ? { loggerInstance: opts.loggerInstance } : { logger: opts.logger ?? false }),
@@ -72,6 +62,8 @@ export function buildServer (gw: Gateway, opts: ServerOptions = {}): FastifyInst
     // Per-request log lines cost throughput and could carry labels; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    // OIP clients and the spec's OpenAPI write some paths with a trailing slash (GET /v2/).
+    routerOptions: { ignoreTrailingSlash: true },
     requestIdHeader: 'x-request-id',
     genReqId: () => nextPredictionId()
   })
@@ -112,25 +104,16 @@ export function buildServer (gw: Gateway, opts: ServerOptions = {}): FastifyInst
 
   app.setNotFoundHandler((req, reply) => { sendError(reply, FG_ERR_NOT_FOUND(req.method, req.url.split('?')[0] as string)) })
 
-  // --- inference
-  const infer = async function (req: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply): Promise<FastifyReply> {
-    const model = gw.registry.model(req.params.model)
-    const job = parseOip(model, req.body, context(gw, req), req.params.version ?? null)
-    job.ctx = reply
-    job.respond = respondOip
-    if (traced) tracing.attach(job, (req as TracedRequest).fgSpan)
-    gw.submit(job)
-    return reply
-  }
-  app.post('/v2/models/:model/infer', { config: { counted: true } }, infer)
-  app.post('/v2/models/:model/versions/:version/infer', { config: { counted: true } }, infer)
+  // --- OIP v2: inference, metadata and readiness (their own body parser)
+  const attachSpan = traced ? (job: InferJob, req: FastifyRequest): void => { tracing.attach(job, (req as TracedRequest).fgSpan) } : null
+  app.register(oipRoutes, { gw, attachSpan })
 
   app.post('/v1/predict', { config: { counted: true } }, async (req, reply) => {
     const body = req.body
     if (!isObject(body)) throw FG_ERR_REQUEST_INVALID('body', 'must be a JSON object')
     if (typeof body.model !== 'string') throw FG_ERR_REQUEST_INVALID('model', 'is required (a model name)')
     const model = gw.registry.model(body.model)
-    const { job, many } = parsePredict(body, model, context(gw, req))
+    const { job, many } = parsePredict(body, model, parseContext(gw, req))
     job.ctx = reply
     job.respond = many ? respondPredictMany : respondPredictOne
     if (traced) tracing.attach(job, (req as TracedRequest).fgSpan)
@@ -159,28 +142,6 @@ export function buildServer (gw: Gateway, opts: ServerOptions = {}): FastifyInst
   app.get('/v2/health/ready', async (_req, reply) => {
     const ready = gw.ready
     return reply.code(ready ? 200 : 503).send({ ready })
-  })
-  app.get('/v2', async () => ({ name: 'fairgate', version: '0.1.0', extensions: [] }))
-  app.get<{ Params: ModelParams }>('/v2/models/:model', async (req) => {
-    const m = gw.registry.model(req.params.model)
-    return {
-      name: m.name,
-      versions: m.variants.map(v => v.name),
-      platform: 'onnxruntime_onnx',
-      inputs: [{ name: m.manifest.input.name, datatype: 'FP32', shape: [-1, m.width] }],
-      outputs: [{ name: m.manifest.output.name, datatype: 'FP32', shape: [-1, 1] }],
-      parameters: {
-        threshold: m.manifest.threshold,
-        features: m.manifest.features.map(f => f.kind === 'numeric' ? { name: f.name, kind: f.kind } : { name: f.name, kind: f.kind, values: f.vocabulary }),
-        groups: m.manifest.groups,
-        active_variant: gw.active.active(m.name),
-        variants: m.variants.map(v => ({ name: v.name, state: v.state, provider: v.provider, error: v.error }))
-      }
-    }
-  })
-  app.get<{ Params: ModelParams }>('/v2/models/:model/ready', async (req, reply) => {
-    const m = gw.registry.model(req.params.model)
-    return reply.code(m.ready && !gw.isDraining ? 200 : 503).send({ name: m.name, ready: m.ready && !gw.isDraining })
   })
 
   app.get('/v1/variants', async () => ({

@@ -6,7 +6,8 @@ import { join } from 'node:path'
 import { envNames } from '../../src/config/index.js'
 import { ROOT, startGateway } from '../helpers/gateway.js'
 
-const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+// docs/protocol.md documents the OIP transports' keys (HTTP binary and gRPC) in the same table form.
+const readme = readFileSync(join(ROOT, 'README.md'), 'utf8') + readFileSync(join(ROOT, 'docs', 'protocol.md'), 'utf8')
 
 interface Curl { method: string, path: string, body: string }
 
