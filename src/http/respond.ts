@@ -12,7 +12,7 @@ export function sendError (reply: FastifyReply, err: FairgateError): void {
   // While draining, tell keep-alive clients to reconnect elsewhere rather than reuse this socket.
   if (err.statusCode === 503) reply.header('connection', 'close')
   // Exactly application/json: KServe's client reads the error text only for that content type.
-  reply.code(err.statusCode).type('application/json').send({ error: err.message, code: err.code })
+  reply.code(err.statusCode).type('application/json').send(Buffer.from(JSON.stringify({ error: err.message, code: err.code })))
 }
 
 function finishError (job: InferJob, reply: FastifyReply, gw: Gateway): boolean {
