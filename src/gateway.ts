@@ -227,13 +227,30 @@ export class Gateway {
   /** Counts one answered job under its variant's cached series (no label lookup per request). */
   countJob (job: InferJob, code: number): void {
     const lane = job.variant === null ? undefined : this.lanes.get(job.variant)
-    if (lane !== undefined) lane.series.countRequest(code)
-    else this.countRejected(job.model.name, code)
+    if (lane !== undefined) {
+      lane.series.countRequest(code)
+      this.countTransport(job.transport, code)
+    } else {
+      this.countRejected(job.model.name, code, job.transport)
+    }
   }
 
   /** Counts a request refused before it reached a variant (validation, unknown model, …). */
-  countRejected (model: string, code: number): void {
+  countRejected (model: string, code: number, transport = 'http'): void {
     this.metrics.requests.labels(this.registry.find(model) === undefined ? '' : model, '', String(code)).inc()
+    this.countTransport(transport, code)
+  }
+
+  /** Per-transport counters, looked up once per (transport, code). */
+  private readonly transportSeries = new Map<number, { inc: () => void }>()
+  private countTransport (transport: string, code: number): void {
+    const key = transport === 'grpc' ? code + 1000 : code
+    let c = this.transportSeries.get(key)
+    if (c === undefined) {
+      c = this.metrics.transportRequests.labels(transport, String(code))
+      this.transportSeries.set(key, c)
+    }
+    c.inc()
   }
 
   /** New requests get 503 from here on; queued ones still run. */

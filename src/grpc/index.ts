@@ -1,0 +1,1 @@
+export { startGrpcServer, type GrpcServer } from './server.js'

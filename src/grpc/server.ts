@@ -1,0 +1,178 @@
+// The KServe v2 gRPC service (inference.GRPCInferenceService) and grpc.health.v1, over the same
+// gateway as HTTP: ModelInfer parses into an InferJob and hands it to gw.submit(); the shared
+// respondGrpc answers when the batch has run. The only place that knows grpc-js.
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import * as grpc from '@grpc/grpc-js'
+import * as protoLoader from '@grpc/proto-loader'
+import type { InferJob } from '../batching/index.js'
+import type { Gateway } from '../gateway.js'
+import { EXTENSIONS, modelMetadata, modelReady } from '../oip/metadata.js'
+import { idBytes, round3, scoreBytes } from '../oip/infer-answer.js'
+import { OUT_ID, OUT_ID_RAW, OUT_SCORE, OUT_SCORE_RAW, PREDICTION_ID_OUTPUT, type ParseContext } from '../oip/infer-request.js'
+import { nextPredictionId } from '../prediction-id.js'
+import type { Span } from '../telemetry/index.js'
+import { parseGrpcInfer, type GrpcInferRequest } from './parse-infer.js'
+import { httpStatusOf, toStatus } from './status.js'
+
+const PROTO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'proto')
+const LOAD = { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true }
+
+type Callback = grpc.sendUnaryData<object>
+
+/** What respondGrpc needs of one call: one small object per request, no closure. */
+class GrpcCall {
+  constructor (readonly gw: Gateway, readonly callback: Callback, readonly span: Span | null) {}
+}
+
+function fail (gw: Gateway, call: GrpcCall, job: InferJob, err: unknown): void {
+  const code = httpStatusOf(err)
+  gw.countJob(job, code)
+  call.callback(toStatus(err) as grpc.ServiceError)
+  if (call.span !== null) gw.tracing.endServerSpan(call.span, code, false)
+}
+
+export function respondGrpc (job: InferJob): void {
+  const call = job.ctx as GrpcCall
+  const gw = call.gw
+  if (job.error !== null) { fail(gw, call, job, job.error); return }
+  gw.countJob(job, 200)
+  const n = job.rows
+  const bits = job.answer
+  // raw_output_contents covers every output or none (its entries follow the outputs' order).
+  const raw = (bits & (OUT_SCORE_RAW | OUT_ID_RAW)) !== 0
+  const outputs: object[] = []
+  const rawOut: Buffer[] = []
+  if ((bits & OUT_SCORE) !== 0) {
+    outputs.push({ name: job.model.manifest.output.name, datatype: 'FP32', shape: [n, 1], contents: raw ? null : { fp32_contents: Array.from(job.scores) } })
+    if (raw) rawOut.push(scoreBytes(job))
+  }
+  if ((bits & OUT_ID) !== 0) {
+    outputs.push({ name: PREDICTION_ID_OUTPUT, datatype: 'BYTES', shape: [n], contents: raw ? null : { bytes_contents: job.ids.map(id => Buffer.from(id, 'latin1')) } })
+    if (raw) rawOut.push(idBytes(job.ids))
+  }
+  call.callback(null, {
+    model_name: job.model.name,
+    model_version: job.variant!.name,
+    id: job.requestId,
+    parameters: { queue_ms: { double_param: round3(job.queueMs) }, batch_size: { int64_param: job.batchSize } },
+    outputs,
+    raw_output_contents: rawOut
+  })
+  if (call.span !== null) gw.tracing.endServerSpan(call.span, 200, false)
+}
+
+function firstString (md: grpc.Metadata, key: string): string | undefined {
+  const v = md.get(key)[0]
+  return typeof v === 'string' ? v : undefined
+}
+
+function handlers (gw: Gateway): grpc.UntypedServiceImplementation {
+  const clock = gw.clock
+  const tracing = gw.tracing
+  const unary = <Req>(fn: (req: Req) => object): grpc.handleUnaryCall<Req, object> => (call, callback) => {
+    try {
+      callback(null, fn(call.request))
+    } catch (err) {
+      callback(toStatus(err) as grpc.ServiceError)
+    }
+  }
+  return {
+    ServerLive: unary(() => ({ live: true })),
+    ServerReady: unary(() => ({ ready: gw.ready })),
+    ModelReady: unary((r: { name: string, version: string }) => ({ ready: modelReady(gw, r.name, r.version === '' ? undefined : r.version) })),
+    ServerMetadata: unary(() => ({ name: 'fairgate', version: '0.1.0', extensions: EXTENSIONS })),
+    ModelMetadata: unary((r: { name: string, version: string }) => modelMetadata(gw, r.name, r.version === '' ? undefined : r.version)),
+    ModelInfer: (call: grpc.ServerUnaryCall<GrpcInferRequest, object>, callback: Callback) => {
+      const now = clock.now()
+      const req = call.request
+      const md = call.metadata
+      let span: Span | null = null
+      if (tracing.enabled) {
+        span = tracing.startServerSpan('POST', '/inference.GRPCInferenceService/ModelInfer', '/inference.GRPCInferenceService/ModelInfer', md.getMap() as Record<string, string>)
+        span.setAttribute('rpc.system', 'grpc')
+        span.setAttribute('fairgate.transport', 'grpc')
+      }
+      let job: InferJob
+      try {
+        const model = gw.registry.model(req.model_name)
+        const ctx: ParseContext = {
+          now,
+          maxRows: gw.config.http.max_rows_per_request,
+          defaultBudgetMs: gw.config.batching.default_latency_budget_ms,
+          headerBudget: firstString(md, 'x-latency-budget-ms'),
+          requestId: firstString(md, 'x-request-id') ?? nextPredictionId()
+        }
+        // The caller's deadline is a budget too: past it, nobody reads the answer.
+        const d = call.getDeadline()
+        const ms = d instanceof Date ? d.getTime() : d
+        const callerDeadline = ms === Infinity ? Infinity : now + (ms - Date.now())
+        job = parseGrpcInfer(model, req, ctx, callerDeadline)
+      } catch (err) {
+        const code = httpStatusOf(err)
+        gw.countRejected(req.model_name, code, 'grpc')
+        callback(toStatus(err) as grpc.ServiceError)
+        if (span !== null) tracing.endServerSpan(span, code, false)
+        return
+      }
+      job.ctx = new GrpcCall(gw, callback, span)
+      job.respond = respondGrpc
+      if (span !== null) tracing.attach(job, span)
+      try {
+        gw.submit(job)
+      } catch (err) {
+        job.respond = null
+        fail(gw, job.ctx as GrpcCall, job, err)
+      }
+    }
+  }
+}
+
+/** grpc.health.v1: '' is the whole server, the inference service by its full name. */
+function health (gw: Gateway): grpc.UntypedServiceImplementation {
+  const SERVICES = new Set(['', 'inference.GRPCInferenceService'])
+  return {
+    Check: (call: grpc.ServerUnaryCall<{ service: string }, object>, callback: Callback) => {
+      if (!SERVICES.has(call.request.service)) {
+        callback({ code: grpc.status.NOT_FOUND, details: `unknown service "${call.request.service}"` } as grpc.ServiceError)
+        return
+      }
+      callback(null, { status: gw.ready ? 'SERVING' : 'NOT_SERVING' })
+    }
+  }
+}
+
+export interface GrpcServer {
+  readonly port: number
+  /** Stops taking calls, waits for the ones in flight (they are answered by the drain), then closes. */
+  close: (timeoutMs?: number) => Promise<void>
+}
+
+function service (file: string, path: string[]): grpc.ServiceDefinition {
+  const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(join(PROTO_DIR, file), LOAD)) as Record<string, unknown>
+  let node: unknown = pkg
+  for (const p of path) node = (node as Record<string, unknown>)[p]
+  return (node as { service: grpc.ServiceDefinition }).service
+}
+
+export async function startGrpcServer (gw: Gateway, host: string, port: number): Promise<GrpcServer> {
+  const server = new grpc.Server({
+    // The same bound as an HTTP body; larger messages get RESOURCE_EXHAUSTED before parsing.
+    'grpc.max_receive_message_length': gw.config.http.body_limit_bytes,
+    'grpc.max_send_message_length': 64 * 1024 * 1024
+  })
+  server.addService(service('grpc_predict_v2.proto', ['inference', 'GRPCInferenceService']), handlers(gw))
+  server.addService(service('health.proto', ['grpc', 'health', 'v1', 'Health']), health(gw))
+  const bound = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => { if (err !== null) reject(err); else resolve(p) })
+  })
+  return {
+    port: bound,
+    close: async (timeoutMs = 5000) => {
+      await new Promise<void>(resolve => {
+        const timer = setTimeout(() => { server.forceShutdown(); resolve() }, timeoutMs)
+        server.tryShutdown(() => { clearTimeout(timer); resolve() })
+      })
+    }
+  }
+}
