@@ -161,6 +161,12 @@ export async function startGrpcServer (gw: Gateway, host: string, port: number):
     'grpc.max_receive_message_length': gw.config.http.body_limit_bytes,
     'grpc.max_send_message_length': 64 * 1024 * 1024
   })
+  // grpc-js leaves Nagle's algorithm on for accepted sockets: a small answer then waits for the
+  // client's delayed ACK (~40 ms), capping a connection at a few hundred calls/s. Node's
+  // net.Server takes noDelay from the options grpc-js hands http2.createServer; grpc-js offers
+  // no option for it, so it is set on those options here (and skipped should they move).
+  const common = (server as unknown as { commonServerOptions?: Record<string, unknown> }).commonServerOptions
+  if (common !== undefined) common.noDelay = true
   server.addService(service('grpc_predict_v2.proto', ['inference', 'GRPCInferenceService']), handlers(gw))
   server.addService(service('health.proto', ['grpc', 'health', 'v1', 'Health']), health(gw))
   const bound = await new Promise<number>((resolve, reject) => {
