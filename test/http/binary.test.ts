@@ -72,6 +72,22 @@ t.test('binary tensors, content types, encodings and outputs', async t => {
     t.same(res.json().outputs[0].data, want, `header length ${bb.headers['inference-header-content-length']}`)
   }
 
+  // The tensor is not copied on its way to the batcher: the job's input is a view into the
+  // request body, just past the JSON header (the batcher's copy into the batch buffer is its one copy).
+  const { gw, app: app2 } = await startGateway()
+  t.teardown(() => app2.close())
+  const inputs: Float32Array[] = []
+  const submit = gw.submit.bind(gw)
+  gw.submit = (job) => { inputs.push(job.input); submit(job) }
+  for (let pad = 0; pad < 4; pad++) {
+    const bb = binaryBody({ ...odd, id: 'y'.repeat(pad + 1) }, floats(rows))
+    const res = await app2.inject({ method: 'POST', url: URL, payload: bb.payload, headers: bb.headers })
+    t.same(res.json().outputs[0].data, want)
+    const input = inputs.at(-1)!
+    t.equal(input.byteOffset % 4, 0)
+    t.ok(input.buffer.byteLength >= input.byteLength + Number(bb.headers['inference-header-content-length']), `header ${bb.headers['inference-header-content-length']} bytes: the input is a view into the body`)
+  }
+
   // Compressed bodies (tritonclient's request_compression_algorithm).
   const plain = Buffer.from(JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [rows, W], data: g.encoded.slice(0, rows) }], parameters: { variant: 'full' } }))
   for (const [enc, z] of [['gzip', gzipSync], ['deflate', deflateSync]] as const) {
