@@ -19,6 +19,8 @@ export interface OipRoutesOptions {
 
 type ModelParams = { model: string, version?: string }
 
+const EMPTY = Buffer.alloc(0)
+
 export async function oipRoutes (app: FastifyInstance, opts: OipRoutesOptions): Promise<void> {
   const { gw, attachSpan } = opts
   app.removeAllContentTypeParsers()
@@ -26,7 +28,9 @@ export async function oipRoutes (app: FastifyInstance, opts: OipRoutesOptions): 
 
   const infer = async function (req: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply): Promise<FastifyReply> {
     const model = gw.registry.model(req.params.model)
-    const body = decodeBody(req.body as Buffer, req.headers['content-encoding'], gw.config.http.inflated_limit_bytes)
+    // fastify runs no parser for a body-less request without a Content-Type: that is an empty body.
+    const received = (req.body as Buffer | undefined) ?? EMPTY
+    const body = decodeBody(received, req.headers['content-encoding'], gw.config.http.inflated_limit_bytes)
     const { json, binary } = splitInferBody(body, req.headers)
     const job = parseOip(model, json, parseContext(gw, req), req.params.version ?? null, binary)
     job.ctx = reply

@@ -159,6 +159,7 @@ t.test('malformed binary bodies: a coded 400 naming the fault, then the gateway 
     { name: 'unknown output name', ...hdr({ inputs: [input(2)], outputs: [{ name: 'logits' }] }), code: 'FG_ERR_REQUEST_INVALID', error: /outputs\[0\]\.name: unknown output "logits"/ },
     { name: 'output requested twice', ...hdr({ inputs: [input(2)], outputs: [{ name: 'probability' }, { name: 'probability' }] }), code: 'FG_ERR_REQUEST_INVALID', error: /outputs\[1\]\.name: "probability" is requested twice/ },
     { name: 'empty body', payload: Buffer.alloc(0), headers: { 'content-type': 'application/octet-stream' }, code: 'FG_ERR_REQUEST_INVALID', error: /body: is empty/ },
+    { name: 'no body, no content-type', payload: Buffer.alloc(0), headers: {}, code: 'FG_ERR_REQUEST_INVALID', error: /body: is empty/ },
     { name: 'corrupt gzip', payload: Buffer.from('not gzip at all'), headers: { 'content-encoding': 'gzip' }, code: 'FG_ERR_REQUEST_ENCODING_CORRUPT', error: /body: not valid gzip data/ },
     { name: 'gzip bomb', payload: gzipSync(Buffer.alloc(5 * 1024 * 1024, 0x20)), headers: { 'content-encoding': 'gzip' }, status: 413, code: 'FG_ERR_REQUEST_INFLATED_TOO_LARGE', error: /gzip data inflates past 4194304 bytes/ },
     { name: 'unknown content-encoding', payload: body, headers: { 'content-encoding': 'br' }, status: 415, code: 'FG_ERR_REQUEST_ENCODING', error: /unsupported content-encoding "br"/ },
