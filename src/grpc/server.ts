@@ -129,16 +129,56 @@ function handlers (gw: Gateway): grpc.UntypedServiceImplementation {
 }
 
 /** grpc.health.v1: '' is the whole server, the inference service by its full name. */
-function health (gw: Gateway): grpc.UntypedServiceImplementation {
-  const SERVICES = new Set(['', 'inference.GRPCInferenceService'])
-  return {
+const HEALTH_SERVICES = new Set(['', 'inference.GRPCInferenceService'])
+
+type Watch = grpc.ServerWritableStream<{ service: string }, object>
+
+/**
+ * Check answers once; Watch streams the status and then every change, found by one shared
+ * 1 s timer for all watchers (started with the first). close() ends the streams so shutdown
+ * does not wait on them.
+ */
+class Health {
+  private readonly watchers = new Map<Watch, string>()
+  private timer: NodeJS.Timeout | null = null
+  constructor (private readonly gw: Gateway) {}
+
+  private status (): string { return this.gw.ready ? 'SERVING' : 'NOT_SERVING' }
+
+  readonly impl: grpc.UntypedServiceImplementation = {
     Check: (call: grpc.ServerUnaryCall<{ service: string }, object>, callback: Callback) => {
-      if (!SERVICES.has(call.request.service)) {
+      if (!HEALTH_SERVICES.has(call.request.service)) {
         callback({ code: grpc.status.NOT_FOUND, details: `unknown service "${call.request.service}"` } as grpc.ServiceError)
         return
       }
-      callback(null, { status: gw.ready ? 'SERVING' : 'NOT_SERVING' })
+      callback(null, { status: this.status() })
+    },
+    Watch: (call: Watch) => {
+      const status = HEALTH_SERVICES.has(call.request.service) ? this.status() : 'SERVICE_UNKNOWN'
+      call.write({ status })
+      this.watchers.set(call, status)
+      call.on('cancelled', () => { this.watchers.delete(call) })
+      if (this.timer === null) {
+        this.timer = setInterval(() => { this.poll() }, 1000)
+        this.timer.unref()
+      }
     }
+  }
+
+  private poll (): void {
+    const now = this.status()
+    for (const [call, last] of this.watchers) {
+      if (last === 'SERVICE_UNKNOWN' || last === now) continue
+      this.watchers.set(call, now)
+      call.write({ status: now })
+    }
+  }
+
+  close (): void {
+    if (this.timer !== null) clearInterval(this.timer)
+    this.timer = null
+    for (const call of this.watchers.keys()) { call.write({ status: 'NOT_SERVING' }); call.end() }
+    this.watchers.clear()
   }
 }
 
@@ -168,13 +208,15 @@ export async function startGrpcServer (gw: Gateway, host: string, port: number):
   const common = (server as unknown as { commonServerOptions?: Record<string, unknown> }).commonServerOptions
   if (common !== undefined) common.noDelay = true
   server.addService(service('grpc_predict_v2.proto', ['inference', 'GRPCInferenceService']), handlers(gw))
-  server.addService(service('health.proto', ['grpc', 'health', 'v1', 'Health']), health(gw))
+  const healthService = new Health(gw)
+  server.addService(service('health.proto', ['grpc', 'health', 'v1', 'Health']), healthService.impl)
   const bound = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => { if (err !== null) reject(err); else resolve(p) })
   })
   return {
     port: bound,
     close: async (timeoutMs = 5000) => {
+      healthService.close()
       await new Promise<void>(resolve => {
         const timer = setTimeout(() => { server.forceShutdown(); resolve() }, timeoutMs)
         server.tryShutdown(() => { clearTimeout(timer); resolve() })

@@ -105,7 +105,18 @@ t.test('metadata, readiness, health and inference over gRPC', async t => {
   t.ok((m.get('fairgate_transport_requests_total{transport="grpc",code="200"}') ?? 0) >= 3, 'metrics carry the transport')
   t.ok((m.get('fairgate_transport_requests_total{transport="grpc",code="404"}') ?? 0) >= 2)
 
+  // Watch: the current status at once, then each change (draining below turns it NOT_SERVING).
+  const seen: string[] = []
+  const watch = (c as any).health.Watch({ service: '' })
+  watch.on('data', (m: { status: string }) => { seen.push(m.status) })
+  watch.on('error', () => {})
+  while (seen.length < 1) await new Promise(resolve => setImmediate(resolve))
+  t.same(seen, ['SERVING'], 'Watch sends the current status first')
+
   gw.startDraining()
+  while (seen.length < 2) await new Promise(resolve => setTimeout(resolve, 20))
+  t.same(seen, ['SERVING', 'NOT_SERVING'], 'and the change to NOT_SERVING when draining')
+  watch.cancel()
   const draining = await status(call(c, 'ModelInfer', { model_name: 'income', inputs: [tensor(1)], raw_input_contents: [raw(1)] }))
   t.equal(draining.code, grpc.status.UNAVAILABLE, draining.details)
   t.same(await call((c as any).health, 'Check', { service: '' }), { status: 'NOT_SERVING' })
