@@ -3,7 +3,7 @@
 // requested outputs, and the request parameters (group labels, budget, variant pin, Triton's
 // timeout). Every fault is a coded 400 naming the field.
 import { InferJob } from '../batching/index.js'
-import { FG_ERR_REQUEST_BINARY, FG_ERR_REQUEST_DEADLINE, FG_ERR_REQUEST_INVALID } from '../errors.js'
+import { FG_ERR_REQUEST_BINARY, FG_ERR_REQUEST_DEADLINE, FG_ERR_REQUEST_GROUP, FG_ERR_REQUEST_INVALID } from '../errors.js'
 import type { ModelRuntime } from '../models/index.js'
 import { isObject, MAX_BUDGET_MS, parseBudget, parseGroups, parseVariant } from './parse-common.js'
 
@@ -114,11 +114,11 @@ export function requestedOutputs (model: ModelRuntime, outputs: unknown, rawDefa
 /** Group labels may come as JSON text: the protocol's parameter values are strings, numbers or booleans. */
 function labels (v: unknown, field: string): unknown {
   if (typeof v !== 'string') return v
-  if (v.length > 65_536) throw FG_ERR_REQUEST_INVALID(field, 'is longer than 65536 characters')
+  if (v.length > 65_536) throw FG_ERR_REQUEST_GROUP(field, 'is longer than 65536 characters')
   try {
     return JSON.parse(v)
   } catch {
-    throw FG_ERR_REQUEST_INVALID(field, 'must be an object of labels (or JSON text of one)')
+    throw FG_ERR_REQUEST_GROUP(field, 'must be an object of labels (or JSON text of one)')
   }
 }
 
