@@ -44,7 +44,7 @@ const tensor = (rows: number, extra: object = {}): object => ({ name: 'input', d
 
 async function setup (t: Test): Promise<{ c: Client, gw: any, app: any }> {
   const { gw, app } = await startGateway()
-  const server = await startGrpcServer(gw, '127.0.0.1', 0)
+  const server = await startGrpcServer({ inference: gw.inference, health: gw.health }, '127.0.0.1', 0)
   const c = clientFor('grpc_predict_v2.proto', ['inference', 'GRPCInferenceService'], `127.0.0.1:${server.port}`)
   const h = clientFor('health.proto', ['grpc', 'health', 'v1', 'Health'], `127.0.0.1:${server.port}`)
   ;(c as any).health = h
@@ -124,7 +124,7 @@ t.test('metadata, readiness, health and inference over gRPC', async t => {
 
 t.test('a full queue is RESOURCE_EXHAUSTED', async t => {
   const { gw, app } = await startGateway({ batching: { max_queue_rows: 1 }, models: { inference_threads: 0 } })
-  const server = await startGrpcServer(gw, '127.0.0.1', 0)
+  const server = await startGrpcServer({ inference: gw.inference, health: gw.health }, '127.0.0.1', 0)
   const c = clientFor('grpc_predict_v2.proto', ['inference', 'GRPCInferenceService'], `127.0.0.1:${server.port}`)
   t.teardown(async () => { c.close(); await server.close(); await app.close() })
   const replies = await Promise.allSettled(Array.from({ length: 40 }, () => call(c, 'ModelInfer', { model_name: 'income', inputs: [tensor(8)], raw_input_contents: [raw(8)] })))
