@@ -7,7 +7,7 @@ module.exports = {
     {
       name: 'no-cycle',
       severity: 'error',
-      comment: 'Dependencies point one way: http → routing → batching → models, events → monitor → policy.',
+      comment: 'Dependencies point one way: http/grpc → oip → routing → batching → models, events → monitor → policy.',
       from: {},
       to: { circular: true }
     },
@@ -17,6 +17,20 @@ module.exports = {
       comment: 'Only src/http/ (and src/grpc/) know fastify and @grpc; the rest is transport-free.',
       from: { path: '^src/', pathNot: '^src/(http|grpc)/' },
       to: { path: 'node_modules/(fastify|@fastify|@grpc)/' }
+    },
+    {
+      name: 'oip-between-transports-and-core',
+      severity: 'error',
+      comment: 'src/oip/ is the protocol both transports share: it sits below http/grpc (and the CLI and composition roots) and above routing, batching, models.',
+      from: { path: '^src/oip/' },
+      to: { path: ['^src/(http|grpc|cli)/', '^src/[^/]+\\.ts$'], pathNot: ['^src/errors\\.ts$', '^src/clock\\.ts$', '^src/prediction-id\\.ts$', '^src/logger\\.ts$'] }
+    },
+    {
+      name: 'oip-used-by-transports',
+      severity: 'error',
+      comment: 'Only the transports speak the protocol: the rest of src/ does not import src/oip/.',
+      from: { path: '^src/', pathNot: '^src/(http|grpc|oip)/' },
+      to: { path: '^src/oip/' }
     },
     {
       name: 'enter-folders-through-index',

@@ -28,9 +28,12 @@ RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts \
 COPY --from=build /src/dist ./dist
 COPY models ./models
 COPY policies ./policies
+COPY proto ./proto
 # The `node` user of the base image, by number so Kubernetes can check runAsNonRoot.
 USER 1000:1000
 EXPOSE 8080
+# gRPC (grpc.port)
+EXPOSE 8081
 # No curl in slim images: a node one-liner against the liveness endpoint.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.FAIRGATE_HTTP_PORT||8080)+'/v2/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]

@@ -43,11 +43,18 @@ export const FG_ERR_MODEL_INFERENCE = coded('FG_ERR_MODEL_INFERENCE', 500, (mode
 export const FG_ERR_REQUEST_INVALID = coded('FG_ERR_REQUEST_INVALID', 400, (field: string, why: string) => `${field}: ${why}`)
 export const FG_ERR_REQUEST_GROUP = coded('FG_ERR_REQUEST_GROUP', 400, (field: string, why: string) => `${field}: ${why}`)
 export const FG_ERR_REQUEST_TOO_LARGE = coded('FG_ERR_REQUEST_TOO_LARGE', 413, (limit: number) => `body: larger than ${limit} bytes`)
-export const FG_ERR_REQUEST_MEDIA_TYPE = coded('FG_ERR_REQUEST_MEDIA_TYPE', 415, (type: string) => `content-type header: unsupported "${type}", send application/json`)
+export const FG_ERR_REQUEST_MEDIA_TYPE = coded('FG_ERR_REQUEST_MEDIA_TYPE', 415, (type: string, allowed = 'application/json') => `content-type header: unsupported "${type}", send ${allowed}`)
 // Node's HTTP parser refused the request before fastify saw it (written on the socket).
 export const FG_ERR_REQUEST_MALFORMED = coded('FG_ERR_REQUEST_MALFORMED', 400, (why: string) => `malformed HTTP request: ${why}`)
 export const FG_ERR_REQUEST_HEADERS_TOO_LARGE = coded('FG_ERR_REQUEST_HEADERS_TOO_LARGE', 431, () => 'headers: larger than the server accepts')
 export const FG_ERR_REQUEST_TIMEOUT = coded('FG_ERR_REQUEST_TIMEOUT', 408, () => 'request not received in time')
+/** Triton's binary tensor data extension: a header length, a binary_data_size or the bytes after the JSON are wrong. */
+export const FG_ERR_REQUEST_BINARY = coded('FG_ERR_REQUEST_BINARY', 400, (field: string, why: string) => `${field}: ${why}`)
+export const FG_ERR_REQUEST_ENCODING = coded('FG_ERR_REQUEST_ENCODING', 415, (encoding: string) => `content-encoding header: unsupported "${encoding}", send gzip, deflate or identity`)
+export const FG_ERR_REQUEST_ENCODING_CORRUPT = coded('FG_ERR_REQUEST_ENCODING_CORRUPT', 400, (encoding: string, why: string) => `body: not valid ${encoding} data (${why})`)
+export const FG_ERR_REQUEST_INFLATED_TOO_LARGE = coded('FG_ERR_REQUEST_INFLATED_TOO_LARGE', 413, (encoding: string, limit: number) => `body: ${encoding} data inflates past ${limit} bytes`)
+/** The caller's own deadline (a gRPC deadline) had passed before the request could be queued. */
+export const FG_ERR_REQUEST_DEADLINE = coded('FG_ERR_REQUEST_DEADLINE', 504, (what: string) => `${what} had passed when the request arrived; it was not run`)
 
 // --- batching and admission
 export const FG_ERR_BATCH_QUEUE_FULL = coded('FG_ERR_BATCH_QUEUE_FULL', 429, (model: string, variant: string, limit: number) => `queue of ${model}/${variant} is full (${limit} rows); retry later`, 1)

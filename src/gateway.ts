@@ -29,12 +29,19 @@ export interface GatewayDeps {
 export interface InferenceApi {
   readonly clock: Clock
   readonly tracing: Tracing
-  readonly limits: { maxRows: number, defaultBudgetMs: number }
+  readonly limits: {
+    maxRows: number
+    defaultBudgetMs: number
+    /** A compressed request body may inflate to this many bytes. */
+    inflatedBytes: number
+    /** The largest request body (an HTTP body or a gRPC message). */
+    bodyBytes: number
+  }
   model: (name: string) => ModelRuntime
   /** Routes and queues a job; throws a coded error the caller answers with. */
   submit: (job: InferJob) => void
-  /** Counts a request refused before it reached a variant (validation, unknown model, …). */
-  countRejected: (model: string, code: number) => void
+  /** Counts a request refused before it reached a variant (validation, unknown model, …); transport defaults to 'http'. */
+  countRejected: (model: string, code: number, transport?: string) => void
 }
 
 /** What POST /v1/feedback uses. */
@@ -356,12 +363,29 @@ export class Gateway {
   /** Counts one answered job under its variant's cached series (no label lookup per request). */
   private countJob (job: InferJob, code: number): void {
     const lane = job.variant === null ? undefined : this.lanes.get(job.variant)
-    if (lane !== undefined) lane.series.countRequest(code)
-    else this.countRejected(job.model.name, code)
+    if (lane !== undefined) {
+      lane.series.countRequest(code)
+      this.countTransport(job.transport, code)
+    } else {
+      this.countRejected(job.model.name, code, job.transport)
+    }
   }
 
-  private countRejected (model: string, code: number): void {
+  private countRejected (model: string, code: number, transport = 'http'): void {
     this.metrics.requests.labels(this.registry.find(model) === undefined ? '' : model, '', String(code)).inc()
+    this.countTransport(transport, code)
+  }
+
+  /** Per-transport counters, looked up once per (transport, code). */
+  private readonly transportSeries = new Map<number, { inc: () => void }>()
+  private countTransport (transport: string, code: number): void {
+    const key = transport === 'grpc' ? code + 1000 : code
+    let c = this.transportSeries.get(key)
+    if (c === undefined) {
+      c = this.metrics.transportRequests.labels(transport, String(code))
+      this.transportSeries.set(key, c)
+    }
+    c.inc()
   }
 
   private inferenceApi (): InferenceApi {
@@ -369,10 +393,15 @@ export class Gateway {
     return {
       clock: this.clock,
       tracing: this.tracing,
-      limits: { maxRows: this.config.http.max_rows_per_request, defaultBudgetMs: this.config.batching.default_latency_budget_ms },
+      limits: {
+        maxRows: this.config.http.max_rows_per_request,
+        defaultBudgetMs: this.config.batching.default_latency_budget_ms,
+        inflatedBytes: this.config.http.inflated_limit_bytes,
+        bodyBytes: this.config.http.body_limit_bytes
+      },
       model: name => registry.model(name),
       submit: job => { this.submit(job) },
-      countRejected: (model, code) => { this.countRejected(model, code) }
+      countRejected: (model, code, transport) => { this.countRejected(model, code, transport) }
     }
   }
 

@@ -1,5 +1,5 @@
 // The import rules of .dependency-cruiser.cjs, run by npm test: src/ has no cycle, no transport
-// library outside http/, no reach past another folder's index.ts. The fixture proves the config
+// library outside http/ and grpc/, src/oip/ between the transports and the core, no reach past another folder's index.ts. The fixture proves the config
 // catches each kind of violation and names the offending path.
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
@@ -19,10 +19,11 @@ t.test('src/ keeps the import rules', async t => {
   t.equal(r.status, 0, r.out)
 })
 
-t.test('the config catches a cycle, a transport import and an index bypass, naming the paths', async t => {
+t.test('the config catches a cycle, a transport import, an index bypass and src/oip reaching up into a transport, naming the paths', async t => {
   const r = cruise(join(ROOT, 'test', 'fixtures', 'depcheck'))
   t.not(r.status, 0, 'a violation fails')
   t.match(r.out, /no-cycle: src\/loop\/one\.ts →\s+src\/loop\/two\.ts/)
   t.match(r.out, /transport-libraries-in-transport-folders: src\/batching\/transport\.ts → .*fastify/)
   t.match(r.out, /enter-folders-through-index: src\/other\/reach\.ts → src\/loop\/two\.ts/)
+  t.match(r.out, /oip-between-transports-and-core: src\/oip\/index\.ts → src\/http\/index\.ts/)
 })

@@ -32,8 +32,10 @@ export interface Proc { child: ChildProcess, url: string, stop: () => Promise<vo
 /** Starts `fairgate serve` (dist/) with extra env and waits until ready. */
 export async function startGatewayProcess (env: Record<string, string>, nodeArgs: string[] = []): Promise<Proc> {
   const port = await freePort()
+  // gRPC on its own free port (FAIRGATE_GRPC_PORT in env wins), so parallel gateways do not meet on 8081.
+  const grpcPort = await freePort()
   const child = spawn(process.execPath, [...nodeArgs, 'dist/cli/index.js', 'serve'], {
-    env: { ...process.env, FAIRGATE_HTTP_HOST: '127.0.0.1', FAIRGATE_HTTP_PORT: String(port), FAIRGATE_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, FAIRGATE_HTTP_HOST: '127.0.0.1', FAIRGATE_HTTP_PORT: String(port), FAIRGATE_GRPC_HOST: '127.0.0.1', FAIRGATE_GRPC_PORT: String(grpcPort), FAIRGATE_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit']
   })
   return await readyProcess(child, `http://127.0.0.1:${port}`, 'gateway')

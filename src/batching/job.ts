@@ -36,6 +36,10 @@ export class InferJob {
   ids: string[] = []
   /** Opaque slot for the caller (e.g. the HTTP reply). */
   ctx: unknown = null
+  /** Opaque bits for the caller's answer (which outputs, in which encoding). */
+  answer = 0
+  /** The transport that brought the request ('http' or 'grpc'), for metrics and traces. */
+  transport = 'http'
   /** Set by the caller; called once. */
   respond: JobCallback | null = null
   /** The request's tracing span; null unless tracing is on (src/telemetry/tracing.ts). */

@@ -2,6 +2,7 @@
 import pino from 'pino'
 import { loadConfig } from '../config/index.js'
 import { createGateway } from '../gateway.js'
+import { startGrpcServer, type GrpcServer } from '../grpc/index.js'
 import { buildServer } from '../http/index.js'
 
 export interface ServeArgs { config?: string | undefined }
@@ -13,7 +14,9 @@ export async function serve (args: ServeArgs): Promise<void> {
   if (gw.tracing.enabled) log.info({ exporter: gw.tracing.exporter, endpoint: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT }, 'tracing on (OpenTelemetry)')
   const app = buildServer(gw, { loggerInstance: log })
   let closing = false
-  app.addHook('onClose', async () => { await gw.close() })
+  let grpcServer: GrpcServer | null = null
+  // gRPC stops after HTTP has closed, before the gateway releases its sessions.
+  app.addHook('onClose', async () => { await grpcServer?.close(); await gw.close() })
   const shutdown = (signal: string): void => {
     if (closing) return
     closing = true
@@ -23,8 +26,8 @@ export async function serve (args: ServeArgs): Promise<void> {
       process.exit(1)
     }, config.shutdown.drain_timeout_ms + config.events.flush_timeout_ms)
     timer.unref()
-    // Answer everything queued while new requests get 503 + Connection: close, then stop
-    // listening; the onClose hook flushes events and releases the sessions.
+    // Answer everything queued while new requests get 503 + Connection: close (UNAVAILABLE over
+    // gRPC), then stop listening; the onClose hook closes gRPC, flushes events, releases sessions.
     gw.drain().then(async () => { await app.close() }).then(() => {
       log.info({ accepted: gw.accepted, answered: gw.answered }, 'drained; bye')
       process.exit(0)
@@ -36,5 +39,9 @@ export async function serve (args: ServeArgs): Promise<void> {
   process.on('SIGTERM', () => { shutdown('SIGTERM') })
   process.on('SIGINT', () => { shutdown('SIGINT') })
   const address = await app.listen({ host: config.http.host, port: config.http.port })
+  if (config.grpc.port !== 0) {
+    grpcServer = await startGrpcServer({ inference: gw.inference, health: gw.health }, config.grpc.host, config.grpc.port)
+    log.info({ port: grpcServer.port }, 'fairgate gRPC serving (inference.GRPCInferenceService, grpc.health.v1)')
+  }
   log.info({ address, models: gw.registry.models.map(m => m.name) }, 'fairgate serving')
 }

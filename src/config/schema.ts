@@ -19,7 +19,14 @@ export const configSchema = z.strictObject({
     /** Larger bodies get 413 before they are parsed. */
     body_limit_bytes: positiveInt.default(1_048_576),
     /** Rows one request may carry; more is a client mistake, not a batch. */
-    max_rows_per_request: positiveInt.default(1024)
+    max_rows_per_request: positiveInt.default(1024),
+    /** A gzip/deflate request body may inflate to this many bytes; more gets 413. */
+    inflated_limit_bytes: positiveInt.default(4_194_304)
+  }).prefault({}),
+  grpc: z.strictObject({
+    /** KServe v2 gRPC inference service and grpc.health.v1 on this port; 0 turns gRPC off. */
+    port: port.default(8081),
+    host: z.string().min(1).default('0.0.0.0')
   }).prefault({}),
   models: z.strictObject({
     /** Every <dir>/<name>/model.yaml is a model. */

@@ -5,7 +5,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { FG_ERR_AUTH_DISABLED, FG_ERR_AUTH_FORBIDDEN, FG_ERR_AUTH_MISSING, FG_ERR_REQUEST_INVALID } from '../errors.js'
 import type { VariantsApi } from '../gateway.js'
-import { isObject } from './parse-common.js'
+import { isObject } from '../oip/index.js'
 
 // Hashing both sides first gives equal-length buffers, so the compare leaks neither the token
 // nor its length.

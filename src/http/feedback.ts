@@ -4,7 +4,7 @@ import { FG_ERR_FEEDBACK_DUPLICATE, FG_ERR_FEEDBACK_INVALID, FG_ERR_FEEDBACK_UNK
 import type { FastifyInstance } from 'fastify'
 import type { FeedbackApi } from '../gateway.js'
 import { isPredictionId, predictionIdTime } from '../prediction-id.js'
-import { isObject } from './parse-common.js'
+import { isObject } from '../oip/index.js'
 
 const MAX_ITEMS = 10_000
 const CLOCK_SKEW_MS = 60_000

@@ -1,67 +1,51 @@
-// Open Inference Protocol v2 request → InferJob. One FP32 input [N, F], row-major data flat or
-// nested one level; group labels, budget and variant pin in `parameters`.
-import { InferJob } from '../batching/index.js'
-import { FG_ERR_REQUEST_INVALID } from '../errors.js'
+// OIP v2 over HTTP → InferJob: the JSON request, with or without Triton's binary tensor data
+// extension (an input's parameters.binary_data_size says its raw bytes follow the JSON header).
+import type { InferJob } from '../batching/index.js'
+import { FG_ERR_REQUEST_BINARY, FG_ERR_REQUEST_INVALID } from '../errors.js'
 import type { ModelRuntime } from '../models/index.js'
-import { isObject, parseBudget, parseGroups, parseVariant } from './parse-common.js'
+import { floatsFromBytes, floatsFromNumbers, inputRows, isObject, oipJob, requestedOutputs, type ParseContext } from '../oip/index.js'
 
-export interface ParseContext {
-  now: number
-  maxRows: number
-  defaultBudgetMs: number
-  headerBudget: unknown
-  requestId: string
+export type { ParseContext } from '../oip/index.js'
+
+function binaryFlag (v: unknown, field: string): boolean | undefined {
+  if (v === undefined || v === null) return undefined
+  if (typeof v !== 'boolean') throw FG_ERR_REQUEST_INVALID(field, 'must be true or false')
+  return v
 }
 
-export function parseOip (model: ModelRuntime, body: unknown, ctx: ParseContext, versionPin: string | null): InferJob {
+function outputBinary (o: Record<string, unknown>, field: string): boolean | undefined {
+  const p = o.parameters
+  if (p === undefined || p === null) return undefined
+  if (!isObject(p)) throw FG_ERR_REQUEST_INVALID(`${field}.parameters`, 'must be an object')
+  return binaryFlag(p.binary_data, `${field}.parameters.binary_data`)
+}
+
+/** `binary` is what follows the JSON header (null without Inference-Header-Content-Length). */
+export function parseOip (model: ModelRuntime, body: unknown, ctx: ParseContext, versionPin: string | null, binary: Uint8Array | null = null): InferJob {
   if (!isObject(body)) throw FG_ERR_REQUEST_INVALID('body', 'must be a JSON object')
   const inputs = body.inputs
   if (!Array.isArray(inputs) || inputs.length !== 1) throw FG_ERR_REQUEST_INVALID('inputs', `must be an array with exactly one tensor named "${model.manifest.input.name}"`)
   const t = inputs[0]
   if (!isObject(t)) throw FG_ERR_REQUEST_INVALID('inputs[0]', 'must be a tensor object')
-  if (t.name !== model.manifest.input.name) throw FG_ERR_REQUEST_INVALID('inputs[0].name', `must be "${model.manifest.input.name}"`)
-  if (t.datatype !== 'FP32') throw FG_ERR_REQUEST_INVALID('inputs[0].datatype', 'must be "FP32"')
-  const shape = t.shape
-  const width = model.width
-  if (!Array.isArray(shape) || shape.length !== 2 || !Number.isInteger(shape[0]) || shape[1] !== width) {
-    throw FG_ERR_REQUEST_INVALID('inputs[0].shape', `must be [N, ${width}]`)
-  }
-  const rows = shape[0] as number
-  if (rows < 1 || rows > ctx.maxRows) throw FG_ERR_REQUEST_INVALID('inputs[0].shape[0]', `must be between 1 and ${ctx.maxRows}`)
-  const data = t.data
-  if (!Array.isArray(data)) throw FG_ERR_REQUEST_INVALID('inputs[0].data', 'must be an array of numbers')
-  const input = new Float32Array(rows * width)
-  if (data.length === rows * width && (rows * width === 0 || !Array.isArray(data[0]))) {
-    for (let i = 0; i < data.length; i++) {
-      const x = data[i]
-      if (typeof x !== 'number' || !Number.isFinite(x)) throw FG_ERR_REQUEST_INVALID(`inputs[0].data[${i}]`, 'must be a finite number')
-      input[i] = x
-    }
-  } else if (data.length === rows) {
-    for (let r = 0; r < rows; r++) {
-      const row = data[r]
-      if (!Array.isArray(row) || row.length !== width) throw FG_ERR_REQUEST_INVALID(`inputs[0].data[${r}]`, `must be an array of ${width} numbers`)
-      for (let c = 0; c < width; c++) {
-        const x = row[c]
-        if (typeof x !== 'number' || !Number.isFinite(x)) throw FG_ERR_REQUEST_INVALID(`inputs[0].data[${r}][${c}]`, 'must be a finite number')
-        input[r * width + c] = x
-      }
-    }
+  const rows = inputRows(model, t, ctx.maxRows, 'inputs[0]')
+  const tp = t.parameters
+  if (tp !== undefined && tp !== null && !isObject(tp)) throw FG_ERR_REQUEST_INVALID('inputs[0].parameters', 'must be an object')
+  const size = tp?.binary_data_size
+  let input: Float32Array
+  if (size === undefined || size === null) {
+    if (binary !== null && binary.length > 0) throw FG_ERR_REQUEST_BINARY('body', `${binary.length} bytes follow the JSON header but no input has parameters.binary_data_size`)
+    input = floatsFromNumbers(t.data, rows, model.width, 'inputs[0].data')
   } else {
-    throw FG_ERR_REQUEST_INVALID('inputs[0].data', `has ${data.length} elements, shape [${rows}, ${width}] needs ${rows * width}`)
+    if (binary === null) throw FG_ERR_REQUEST_BINARY('inputs[0].parameters.binary_data_size', 'is given but the request has no Inference-Header-Content-Length header')
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw FG_ERR_REQUEST_BINARY('inputs[0].parameters.binary_data_size', 'must be a non-negative integer')
+    if (t.data !== undefined) throw FG_ERR_REQUEST_BINARY('inputs[0]', 'has both data and parameters.binary_data_size')
+    if (size > binary.length) throw FG_ERR_REQUEST_BINARY('inputs[0].parameters.binary_data_size', `is ${size} bytes but only ${binary.length} follow the JSON header (truncated body?)`)
+    if (size < binary.length) throw FG_ERR_REQUEST_BINARY('body', `${binary.length - size} bytes follow the binary tensors (binary_data_size ${size})`)
+    input = floatsFromBytes(binary, rows, model.width, 'inputs[0].parameters.binary_data_size')
   }
-  const p = body.parameters
-  if (p !== undefined && !isObject(p)) throw FG_ERR_REQUEST_INVALID('parameters', 'must be an object')
-  const params = p ?? {}
-  const { ids, perRow } = parseGroups(model, params.group, params.groups, rows, 'parameters.')
-  const budget = parseBudget(params.latency_budget_ms, 'parameters.latency_budget_ms') ||
-    parseBudget(ctx.headerBudget, 'x-latency-budget-ms header') || ctx.defaultBudgetMs
-  const pinned = versionPin ?? parseVariant(model, params.variant, 'parameters.variant')
-  if (versionPin !== null) model.variant(versionPin)
-  let requestId = ctx.requestId
-  if (body.id !== undefined) {
-    if (typeof body.id !== 'string' || body.id.length > 256) throw FG_ERR_REQUEST_INVALID('id', 'must be a string of at most 256 characters')
-    requestId = body.id
-  }
-  return new InferJob(model, rows, input, ids, perRow, budget, budget > 0 ? ctx.now + budget : Infinity, pinned, requestId, ctx.now)
+  const params = isObject(body.parameters) ? body.parameters : undefined
+  const rawDefault = binaryFlag(params?.binary_data_output, 'parameters.binary_data_output') ?? false
+  const job = oipJob(model, rows, input, body.parameters, body.id, ctx, versionPin, Infinity)
+  job.answer = requestedOutputs(model, body.outputs, rawDefault, outputBinary, 'outputs')
+  return job
 }

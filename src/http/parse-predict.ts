@@ -4,7 +4,7 @@
 import { InferJob } from '../batching/index.js'
 import { FG_ERR_REQUEST_INVALID } from '../errors.js'
 import type { ModelRuntime } from '../models/index.js'
-import { isObject, parseBudget, parseGroups, parseVariant } from './parse-common.js'
+import { isObject, parseBudget, parseGroups, parseVariant } from '../oip/index.js'
 import type { ParseContext } from './parse-oip.js'
 
 function encodeOne (model: ModelRuntime, f: unknown, out: Float32Array, row: number, field: string): void {

@@ -4,6 +4,7 @@
 import type { FastifyReply } from 'fastify'
 import type { InferJob } from '../batching/index.js'
 import { sendError } from './error-contract.js'
+import { idBytes, OUT_ID, OUT_ID_RAW, OUT_SCORE, OUT_SCORE_RAW, PREDICTION_ID_OUTPUT, round3, scoreBytes } from '../oip/index.js'
 
 function finishError (job: InferJob, reply: FastifyReply): boolean {
   const err = job.error
@@ -15,19 +16,49 @@ function finishError (job: InferJob, reply: FastifyReply): boolean {
 export function respondOip (job: InferJob): void {
   const reply = job.ctx as FastifyReply
   if (finishError(job, reply)) return
-  const variant = job.variant!.name
-  const data = new Array<number>(job.rows)
-  for (let i = 0; i < job.rows; i++) data[i] = job.scores[i] as number
-  reply.send({
+  const n = job.rows
+  const bits = job.answer
+  const outputs: object[] = []
+  let raw: Buffer[] | null = null
+  if ((bits & OUT_SCORE) !== 0) {
+    const out: Record<string, unknown> = { name: job.model.manifest.output.name, datatype: 'FP32', shape: [n, 1] }
+    if ((bits & OUT_SCORE_RAW) !== 0) {
+      const b = scoreBytes(job)
+      out.parameters = { binary_data_size: b.length }
+      ;(raw ??= []).push(b)
+    } else {
+      const data = new Array<number>(n)
+      for (let i = 0; i < n; i++) data[i] = job.scores[i] as number
+      out.data = data
+    }
+    outputs.push(out)
+  }
+  if ((bits & OUT_ID) !== 0) {
+    const out: Record<string, unknown> = { name: PREDICTION_ID_OUTPUT, datatype: 'BYTES', shape: [n] }
+    if ((bits & OUT_ID_RAW) !== 0) {
+      const b = idBytes(job.ids)
+      out.parameters = { binary_data_size: b.length }
+      ;(raw ??= []).push(b)
+    } else {
+      out.data = job.ids
+    }
+    outputs.push(out)
+  }
+  const header = {
     model_name: job.model.name,
-    model_version: variant,
+    model_version: job.variant!.name,
     id: job.requestId,
-    parameters: { prediction_ids: job.ids, queue_ms: round3(job.queueMs), batch_size: job.batchSize },
-    outputs: [{ name: job.model.manifest.output.name, datatype: 'FP32', shape: [job.rows, 1], data }]
-  })
+    parameters: { queue_ms: round3(job.queueMs), batch_size: job.batchSize },
+    outputs
+  }
+  if (raw === null) {
+    reply.send(header)
+    return
+  }
+  // Binary extension: the JSON header, then each binary output's bytes in output order.
+  const json = Buffer.from(JSON.stringify(header))
+  reply.header('inference-header-content-length', String(json.length)).type('application/octet-stream').send(Buffer.concat([json, ...raw]))
 }
-
-function round3 (x: number): number { return Math.round(x * 1000) / 1000 }
 
 function predictionOf (job: InferJob, i: number, latency: number): object {
   const score = job.scores[i] as number

@@ -13,7 +13,7 @@ import { fairnessRoutes } from './fairness.js'
 import { healthRoutes } from './health.js'
 import { inferenceRoutes, type ModelParams, type TracedRequest } from './inference.js'
 import { metricsRoutes } from './metrics.js'
-import { isObject } from './parse-common.js'
+import { isObject } from '../oip/index.js'
 
 declare module 'fastify' {
   /** Set by the onRequest hook: Clock.now() when the request's headers were read. */
@@ -56,6 +56,8 @@ export function buildServer (gw: Gateway, opts: ServerOptions = {}): FastifyInst
     // Per-request log lines cost throughput and could carry labels; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     ...contractOptions,
+    // OIP clients and the spec's OpenAPI write some paths with a trailing slash (GET /v2/).
+    routerOptions: { ignoreTrailingSlash: true },
     requestIdHeader: 'x-request-id',
     genReqId: () => nextPredictionId()
   })

@@ -12,6 +12,7 @@ export type Collect = () => void
 export class GatewayMetrics {
   readonly registry = new client.Registry()
   readonly requests: client.Counter<'model' | 'variant' | 'code'>
+  readonly transportRequests: client.Counter<'transport' | 'code'>
   readonly requestDuration: client.Histogram<'model' | 'variant'>
   readonly queueDuration: client.Histogram<'model' | 'variant'>
   readonly batchSize: client.Histogram<'model' | 'variant'>
@@ -30,6 +31,7 @@ export class GatewayMetrics {
     // One scrape-time hook runs every registered collector once per scrape.
     const collect = function (this: client.Gauge): void { for (const c of collectors) c() }
     this.requests = new client.Counter({ name: 'fairgate_requests_total', help: 'Inference requests answered, by HTTP status code', labelNames: ['model', 'variant', 'code'], registers })
+    this.transportRequests = new client.Counter({ name: 'fairgate_transport_requests_total', help: 'Inference requests answered, by transport (http, grpc) and HTTP-equivalent status code', labelNames: ['transport', 'code'], registers })
     this.requestDuration = new client.Histogram({ name: 'fairgate_request_duration_seconds', help: 'Time from request arrival to answer', labelNames: ['model', 'variant'], buckets: LATENCY_BUCKETS, registers })
     this.queueDuration = new client.Histogram({ name: 'fairgate_queue_duration_seconds', help: 'Time a request waited in the batch queue', labelNames: ['model', 'variant'], buckets: LATENCY_BUCKETS, registers })
     this.batchSize = new client.Histogram({ name: 'fairgate_batch_size', help: 'Rows per inference batch', labelNames: ['model', 'variant'], buckets: BATCH_BUCKETS, registers })

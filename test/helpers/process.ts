@@ -19,6 +19,8 @@ export async function freePort (): Promise<number> {
 export interface Served {
   child: ChildProcess
   url: string
+  /** host:port of the gRPC service (unless FAIRGATE_GRPC_PORT=0 was passed). */
+  grpc: string
   /** ms from spawn until /v2/health/ready answered 200. */
   readyMs: number
   output: () => string
@@ -27,10 +29,12 @@ export interface Served {
 
 export async function serveCli (env: Record<string, string> = {}, timeoutMs = 30_000): Promise<Served> {
   const port = await freePort()
+  // gRPC too on a free port, so gateways of parallel tests do not meet on 8081.
+  const grpcPort = await freePort()
   const started = Date.now()
   const child = spawn(process.execPath, [join(ROOT, 'dist', 'cli', 'index.js'), 'serve'], {
     cwd: ROOT,
-    env: { ...process.env, FAIRGATE_HTTP_HOST: '127.0.0.1', FAIRGATE_HTTP_PORT: String(port), FAIRGATE_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, FAIRGATE_HTTP_HOST: '127.0.0.1', FAIRGATE_HTTP_PORT: String(port), FAIRGATE_GRPC_HOST: '127.0.0.1', FAIRGATE_GRPC_PORT: String(grpcPort), FAIRGATE_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let out = ''
@@ -47,5 +51,5 @@ export async function serveCli (env: Record<string, string> = {}, timeoutMs = 30
     } catch {}
     await new Promise(resolve => setTimeout(resolve, 50))
   }
-  return { child, url, readyMs: Date.now() - started, output: () => out, exited }
+  return { child, url, grpc: `127.0.0.1:${grpcPort}`, readyMs: Date.now() - started, output: () => out, exited }
 }

@@ -1,5 +1,5 @@
-// Pieces shared by the OIP v2 and /v1/predict parsers: budgets, variant pins, group labels.
-// Every failure is a coded 4xx whose message names the field.
+// Pieces shared by the OIP v2 (HTTP and gRPC) and /v1/predict parsers: budgets, variant pins,
+// group labels. Every failure is a coded 4xx whose message names the field.
 import { FG_ERR_REQUEST_GROUP, FG_ERR_REQUEST_INVALID } from '../errors.js'
 import type { ModelRuntime } from '../models/index.js'
 

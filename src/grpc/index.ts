@@ -1,0 +1,1 @@
+export { startGrpcServer, type GrpcApis, type GrpcServer } from './server.js'
