@@ -2,5 +2,6 @@ export { policySchema, FAIRNESS_METRICS, DRIFT_METRICS, type Policy, type Policy
 export { readPolicies, readPolicyFile, validatePolicy, FG_ERR_POLICY_INVALID, type ModelFacts } from './load.js'
 export { PolicyEngine, type ModelPolicyStatus, type RuleState, type EngineOptions } from './engine.js'
 export { evaluateFairness, evaluateDrift, evaluateLatency, comparisons, type RuleResult, type Outcome } from './evaluate.js'
+export { SequentialGap, mixtureBoundary, mixtureRho, spentAlpha, DEFAULT_SEQUENTIAL, type SequentialSettings, type SequentialStatus, type Counts } from './sequential.js'
 export { DecisionLog, type DecisionRecord } from './decision-log.js'
 export { PolicyController, type ControllerOptions } from './controller.js'
