@@ -3,5 +3,6 @@ export { readPolicies, readPolicyFile, validatePolicy, FG_ERR_POLICY_INVALID, ty
 export { PolicyEngine, type ModelPolicyStatus, type RuleState, type EngineOptions } from './engine.js'
 export { evaluateFairness, evaluateDrift, evaluateLatency, comparisons, type RuleResult, type Outcome } from './evaluate.js'
 export { SequentialGap, mixtureBoundary, mixtureRho, spentAlpha, DEFAULT_SEQUENTIAL, type SequentialSettings, type SequentialStatus, type Counts } from './sequential.js'
+export { SequentialRule, hasSequentialTest, sequentialSettingsOf } from './sequential-rules.js'
 export { DecisionLog, type DecisionRecord } from './decision-log.js'
 export { PolicyController, type ControllerOptions } from './controller.js'

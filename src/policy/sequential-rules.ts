@@ -18,7 +18,7 @@ export function hasSequentialTest (policy: Policy, rule: FairnessRule): boolean 
   return policy.sequential.enabled && PICKS[rule.metric] !== undefined
 }
 
-export function sequentialSettings (policy: Policy): SequentialSettings {
+export function sequentialSettingsOf (policy: Policy): SequentialSettings {
   const s = policy.sequential
   return { alpha: s.alpha, epochMs: s.epoch_ms, kept: s.kept, tunedRows: s.tuned_rows }
 }
@@ -38,7 +38,7 @@ export class SequentialRule {
 
   constructor (readonly rule: FairnessRule, policy: Policy, private readonly groups: readonly string[]) {
     const picks = PICKS[rule.metric]!
-    for (const pick of picks) this.tests.push({ pick, gap: new SequentialGap(groups, rule.threshold, rule.metric === 'demographic_parity_ratio', sequentialSettings(policy), picks.length) })
+    for (const pick of picks) this.tests.push({ pick, gap: new SequentialGap(groups, rule.threshold, rule.metric === 'demographic_parity_ratio', sequentialSettingsOf(policy), picks.length) })
   }
 
   /** Reads the closed buckets since the last call into every test; true once a test crossed. */

@@ -39,6 +39,10 @@ export function mixtureBoundary (v: number, rho: number, alpha: number): number 
   return Math.sqrt((v + rho) * (Math.log((v + rho) / rho) + 2 * Math.log(1 / alpha)))
 }
 
+function boundarySquared (v: number, rho: number, logTerm: number): number {
+  return (v + rho) * (Math.log((v + rho) / rho) + logTerm)
+}
+
 /** ρ that makes the boundary tightest near intrinsic time v* (Howard et al. 2021, eq. 15 area). */
 export function mixtureRho (vStar: number, alpha: number): number {
   const l = 2 * Math.log(1 / alpha)
@@ -57,9 +61,13 @@ interface Live {
   startedAt: number
   alpha: number
   rho: number
-  /** Per ordered pair: Σ w·x, Σ w, Σ w·(c_a r_a − c_b r_b) (for the point estimate). */
+  /** 2 ln(1 / alpha). */
+  logTerm: number
+  /** Per ordered pair: Σ w·x, Σ w, and Σ w·r_a, Σ w·r_b (the weighted rates, for the estimate). */
   s: Float64Array
   w: Float64Array
+  ra: Float64Array
+  rb: Float64Array
   crossedAt: number
 }
 
@@ -127,7 +135,7 @@ export class SequentialGap {
     const alpha = spentAlpha(this.settings.alpha, j) / (this.pairs.length * this.families)
     // v* for tunedRows per group: w = 1 / (c_a²/n + 1/n), V = w / 4.
     const vStar = this.settings.tunedRows / (this.ca * this.ca + 1) / 4
-    this.live.push({ j, startedAt: now, alpha, rho: mixtureRho(vStar, alpha), s: new Float64Array(this.pairs.length), w: new Float64Array(this.pairs.length), crossedAt: -1 })
+    this.live.push({ j, startedAt: now, alpha, rho: mixtureRho(vStar, alpha), logTerm: 2 * Math.log(1 / alpha), s: new Float64Array(this.pairs.length), w: new Float64Array(this.pairs.length), ra: new Float64Array(this.pairs.length), rb: new Float64Array(this.pairs.length), crossedAt: -1 })
     this.rows.push(new Float64Array(this.groups.length))
     if (this.live.length > this.settings.kept) { this.live.shift(); this.rows.shift() }
     this.nextStart = (Number.isFinite(this.nextStart) ? this.nextStart : now) + this.settings.epochMs
@@ -150,9 +158,14 @@ export class SequentialGap {
         if (ka.n === 0 || kb.n === 0) continue
         const inv = this.ca * this.ca / ka.n + 1 / kb.n
         const w = 1 / inv
-        test.s[p]! += w * (this.ca * ka.k / ka.n - kb.k / kb.n - this.offset)
-        test.w[p]! += w
-        if (this.crossed === null && test.s[p]! > mixtureBoundary(test.w[p]! / 4, test.rho, test.alpha)) {
+        const ra = ka.k / ka.n
+        const rb = kb.k / kb.n
+        const sp = test.s[p]! += w * (this.ca * ra - rb - this.offset)
+        const wp = test.w[p]! += w
+        test.ra[p]! += w * ra
+        test.rb[p]! += w * rb
+        // S ≤ 0 never crosses: skip the logarithm (most batches under the null).
+        if (sp > 0 && sp * sp > boundarySquared(wp / 4, test.rho, test.logTerm)) {
           this.crossed = { test: t, pair: p }
           test.crossedAt = now
         }
@@ -167,11 +180,14 @@ export class SequentialGap {
     const v = W / 4
     const bound = mixtureBoundary(v, test.rho, test.alpha)
     const s = test.s[p]!
-    // estimate/limit in the rule's own terms: a difference p_a − p_b, or the ratio margin.
-    const margin = W > 0 ? s / W : 0
+    // In the rule's own terms, from the weighted rates R_a, R_b: the test holds
+    // c_a R_a − R_b − offset > B / W, i.e. R_a − R_b > threshold + B / W for a difference and
+    // R_b / R_a < threshold − B / (W R_a) for the ratio.
+    const Ra = W > 0 ? test.ra[p]! / W : NaN
+    const Rb = W > 0 ? test.rb[p]! / W : NaN
     const slack = W > 0 ? bound / W : Infinity
-    const estimate = this.ratio ? this.threshold - margin : this.offset + margin
-    const limit = this.ratio ? this.threshold - (margin - slack) : this.offset + margin - slack
+    const estimate = this.ratio ? (Ra > 0 ? Rb / Ra : NaN) : Ra - Rb
+    const limit = this.ratio ? (Ra > 0 ? this.threshold - slack / Ra : NaN) : Ra - Rb - slack
     return { a: this.groups[a]!, b: this.groups[b]!, estimate, statistic: s, bound, variance: v, limit }
   }
 
