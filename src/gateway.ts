@@ -6,6 +6,7 @@ import type { Config } from './config/index.js'
 import { FG_ERR_BATCH_DRAINING } from './errors.js'
 import { createEventStream, noopSink, TOPIC_DECISIONS, type EventStream, type PredictionSink } from './events/index.js'
 import { decisionMessage, followDecisions, type DecisionFollower } from './events/decision-events.js'
+import { electLeader, type Leadership } from './events/index.js'
 import { PolicyController } from './policy/index.js'
 import { Monitor, PredictionStore } from './monitor/index.js'
 import { ModelRegistry, type Logger, type ModelRuntime, type VariantRuntime } from './models/index.js'
@@ -45,6 +46,7 @@ export class Gateway {
   /** Policies, decisions and the audit log (set by start()). */
   policy: PolicyController | null = null
   private follower: DecisionFollower | null = null
+  private leadership: Leadership | null = null
   /** Jobs taken into a queue, and jobs answered (score or error): equal once drained. */
   accepted = 0
   answered = 0
@@ -108,7 +110,9 @@ export class Gateway {
         const m = this.registry.find(model)
         return m !== undefined && m.hasVariant(variant) && m.variant(variant).state === 'ready'
       },
-      publish: events === null ? null : d => { events.publisher.enqueue(TOPIC_DECISIONS, decisionMessage(config, d)) }
+      publish: events === null ? null : d => { events.publisher.enqueue(TOPIC_DECISIONS, decisionMessage(config, d)) },
+      // With Kafka one elected process writes automatic decisions (the monitor when it runs).
+      writer: events === null ? undefined : () => this.leadership
     })
     this.router = new BudgetRouter(this.active, v => this.batcher(v), this.policy)
     if (events !== null) {
@@ -117,6 +121,7 @@ export class Gateway {
       try {
         this.follower = await followDecisions({ config, log: this.log, onDecision: d => { policy.apply(d, 'remote') } })
         await this.follower.caughtUp
+        if (config.policy.evaluate) this.leadership = await electLeader({ config, log: this.log, role: 'gateway' })
       } catch (err) {
         // Serving matters more than following: start on the local default and say so.
         this.log.error({ err: (err as Error).message }, 'cannot follow the decisions topic; this replica decides alone until restarted')
@@ -249,6 +254,7 @@ export class Gateway {
   async close (flushTimeoutMs = this.config.events.flush_timeout_ms): Promise<void> {
     this.policy?.stop()
     await this.drain()
+    await this.leadership?.stop().catch(() => {})
     await this.follower?.stop().catch(() => {})
     await this.sink.flush(flushTimeoutMs)
     await this.sink.close()

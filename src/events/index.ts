@@ -14,6 +14,7 @@ export { CE_TYPES, ceHeaders, isoTime } from './cloudevents.js'
 export type { PredictionEvent, FeedbackEvent, DecisionEvent } from './schema.js'
 export type { OutboundMessage } from './event-ring.js'
 export { KafkaPublisher, TOPIC_PREDICTIONS, TOPIC_FEEDBACK, TOPIC_DECISIONS }
+export { electLeader, pickLeader, LEADER_SESSION_MS, type Leadership, type LeaderRole } from './leadership.js'
 
 export interface EventStream {
   publisher: KafkaPublisher

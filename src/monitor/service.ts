@@ -5,7 +5,7 @@ import { systemClock, type Clock } from '../clock.js'
 import type { Config } from '../config/index.js'
 import { consumeEvents, defaultMonitorGroup, type EventConsumer } from '../events/event-consumer.js'
 import { decisionMessage, followDecisions, type DecisionFollower } from '../events/decision-events.js'
-import { createEventStream, TOPIC_DECISIONS, type EventStream } from '../events/index.js'
+import { createEventStream, electLeader, TOPIC_DECISIONS, type EventStream, type Leadership } from '../events/index.js'
 import { ModelRegistry, type Logger } from '../models/index.js'
 import { PolicyController } from '../policy/index.js'
 import { ActiveVariants } from '../routing/index.js'
@@ -21,6 +21,7 @@ export class MonitorService {
   readonly policy: PolicyController
   private events: EventStream | null = null
   private follower: DecisionFollower | null = null
+  private leadership: Leadership | null = null
   private consumer: EventConsumer | null = null
   private caughtUp = false
   private readonly expiry: NodeJS.Timeout
@@ -47,7 +48,9 @@ export class MonitorService {
       models: new Map(registry.models.map(m => [m.name, { variants: m.variants.map(v => v.name), attributes: Object.keys(m.manifest.groups) }])),
       // The monitor serves nothing; whether a variant is ready is each gateway's business.
       canServe: (model, variant) => registry.find(model)?.hasVariant(variant) === true,
-      publish: d => { this.events?.publisher.enqueue(TOPIC_DECISIONS, decisionMessage(config, d)) }
+      publish: d => { this.events?.publisher.enqueue(TOPIC_DECISIONS, decisionMessage(config, d)) },
+      // The monitor is preferred as the one writer: it sees the aggregate of every replica.
+      writer: () => this.leadership
     })
   }
 
@@ -68,6 +71,7 @@ export class MonitorService {
     const policy = this.policy
     this.follower = await followDecisions({ config: this.config, log: this.log, onDecision: d => { policy.apply(d, 'remote') } })
     await this.follower.caughtUp
+    if (this.config.policy.evaluate) this.leadership = await electLeader({ config: this.config, log: this.log, role: 'monitor' })
     this.policy.start()
     this.caughtUp = true
     this.log.info({ ...this.feed.stats }, 'monitor caught up with the event log')
@@ -80,6 +84,7 @@ export class MonitorService {
   async stop (): Promise<void> {
     clearInterval(this.expiry)
     this.policy.stop()
+    await this.leadership?.stop()
     await this.follower?.stop()
     await this.events?.publisher.flush(5_000)
     await this.events?.sink.close()

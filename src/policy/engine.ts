@@ -68,6 +68,8 @@ export interface EngineOptions {
   actor: string
   /** How long every rule must pass before the active variant is last-known-good (default: the monitor window). */
   lkgWindowMs: number
+  /** Whether this process is the model's writer now (with Kafka: the elected leader). */
+  mayAct?: (model: string) => boolean
 }
 
 export class PolicyEngine {
@@ -221,6 +223,8 @@ export class PolicyEngine {
     if (s.passingSince !== null && now - s.passingSince >= this.opts.lkgWindowMs) active.setLastKnownGood(model, variant)
     s.passCount = allPass ? s.passCount + 1 : 0
 
+    // Not the writer: evaluate (the status stays live) but never act.
+    if (this.opts.mayAct !== undefined && !this.opts.mayAct(model)) return null
     for (const r of s.results) {
       // A sequential rule's crossing is already the whole evidence: no hysteresis on top.
       if (r.streak < (r.sequential !== undefined ? 1 : policy.hysteresis)) continue

@@ -4,5 +4,6 @@ export { PolicyEngine, type ModelPolicyStatus, type RuleState, type EngineOption
 export { evaluateFairness, evaluateDrift, evaluateLatency, comparisons, type RuleResult, type Outcome } from './evaluate.js'
 export { SequentialGap, mixtureBoundary, mixtureRho, spentAlpha, DEFAULT_SEQUENTIAL, type SequentialSettings, type SequentialStatus, type Counts } from './sequential.js'
 export { SequentialRule, hasSequentialTest, sequentialSettingsOf } from './sequential-rules.js'
+export { DecisionSequence, type Verdict } from './decision-sequence.js'
 export { DecisionLog, type DecisionRecord } from './decision-log.js'
 export { PolicyController, type ControllerOptions } from './controller.js'
