@@ -4,8 +4,9 @@ import { Batcher, InferJob } from './batching/index.js'
 import { systemClock, type Clock } from './clock.js'
 import type { Config } from './config/index.js'
 import { FG_ERR_BATCH_DRAINING } from './errors.js'
-import { createEventStream, noopSink, TOPIC_DECISIONS, type EventStream, type PredictionSink } from './events/index.js'
-import { decisionMessage, followDecisions, type DecisionFollower } from './events/decision-events.js'
+import { createEventStream, noopSink, type EventStream, type PredictionSink } from './events/index.js'
+import { followDecisionsRetrying, type DecisionFollower } from './events/decision-events.js'
+import { createDecisionWriter, type DecisionWriter } from './events/decision-writer.js'
 import { electLeader, type Leadership } from './events/index.js'
 import { PolicyController } from './policy/index.js'
 import { Monitor, PredictionStore } from './monitor/index.js'
@@ -47,6 +48,7 @@ export class Gateway {
   policy: PolicyController | null = null
   private follower: DecisionFollower | null = null
   private leadership: Leadership | null = null
+  private decisionWriter: DecisionWriter | null = null
   /** Jobs taken into a queue, and jobs answered (score or error): equal once drained. */
   accepted = 0
   answered = 0
@@ -110,7 +112,8 @@ export class Gateway {
         const m = this.registry.find(model)
         return m !== undefined && m.hasVariant(variant) && m.variant(variant).state === 'ready'
       },
-      publish: events === null ? null : d => { events.publisher.enqueue(TOPIC_DECISIONS, decisionMessage(config, d)) },
+      // Decisions have their own never-evicted queue, retried until acknowledged.
+      publish: events === null ? null : d => { this.decisionWriter ??= createDecisionWriter({ config, log: this.log }); this.decisionWriter.enqueue(d) },
       // With Kafka one elected process writes automatic decisions (the monitor when it runs).
       writer: events === null ? undefined : () => this.leadership
     })
@@ -119,12 +122,12 @@ export class Gateway {
       // Every replica follows the decisions topic; a new one starts on the current decision.
       const policy = this.policy
       try {
-        this.follower = await followDecisions({ config, log: this.log, onDecision: d => { policy.apply(d, 'remote') } })
+        this.follower = followDecisionsRetrying({ config, log: this.log, onDecision: d => { policy.apply(d, 'remote') } })
         await this.follower.caughtUp
         if (config.policy.evaluate) this.leadership = await electLeader({ config, log: this.log, role: 'gateway' })
       } catch (err) {
-        // Serving matters more than following: start on the local default and say so.
-        this.log.error({ err: (err as Error).message }, 'cannot follow the decisions topic; this replica decides alone until restarted')
+        // Serving matters more than leading: follow and serve, but take no automatic decision.
+        this.log.error({ err: (err as Error).message }, 'cannot join the policy leader election; this replica takes no automatic decision until restarted')
       }
     }
     this.policy.start()
@@ -255,6 +258,7 @@ export class Gateway {
     this.policy?.stop()
     await this.drain()
     await this.leadership?.stop().catch(() => {})
+    await this.decisionWriter?.stop().catch(() => {})
     await this.follower?.stop().catch(() => {})
     await this.sink.flush(flushTimeoutMs)
     await this.sink.close()

@@ -4,8 +4,9 @@
 import { systemClock, type Clock } from '../clock.js'
 import type { Config } from '../config/index.js'
 import { consumeEvents, defaultMonitorGroup, type EventConsumer } from '../events/event-consumer.js'
-import { decisionMessage, followDecisions, type DecisionFollower } from '../events/decision-events.js'
-import { createEventStream, electLeader, TOPIC_DECISIONS, type EventStream, type Leadership } from '../events/index.js'
+import { followDecisionsRetrying, type DecisionFollower } from '../events/decision-events.js'
+import { createDecisionWriter, type DecisionWriter } from '../events/decision-writer.js'
+import { createEventStream, electLeader, type EventStream, type Leadership } from '../events/index.js'
 import { ModelRegistry, type Logger } from '../models/index.js'
 import { PolicyController } from '../policy/index.js'
 import { ActiveVariants } from '../routing/index.js'
@@ -22,6 +23,7 @@ export class MonitorService {
   private events: EventStream | null = null
   private follower: DecisionFollower | null = null
   private leadership: Leadership | null = null
+  private decisionWriter: DecisionWriter | null = null
   private consumer: EventConsumer | null = null
   private caughtUp = false
   private readonly expiry: NodeJS.Timeout
@@ -48,7 +50,8 @@ export class MonitorService {
       models: new Map(registry.models.map(m => [m.name, { variants: m.variants.map(v => v.name), attributes: Object.keys(m.manifest.groups) }])),
       // The monitor serves nothing; whether a variant is ready is each gateway's business.
       canServe: (model, variant) => registry.find(model)?.hasVariant(variant) === true,
-      publish: d => { this.events?.publisher.enqueue(TOPIC_DECISIONS, decisionMessage(config, d)) },
+      // Decisions have their own never-evicted queue, retried until acknowledged.
+      publish: d => { this.decisionWriter ??= createDecisionWriter({ config, log }); this.decisionWriter.enqueue(d) },
       // The monitor is preferred as the one writer: it sees the aggregate of every replica.
       writer: () => this.leadership
     })
@@ -69,7 +72,7 @@ export class MonitorService {
     // Decisions: publish ours, follow everyone's (so rules evaluate the variant actually served).
     this.events = createEventStream({ config: this.config, log: this.log, metrics: this.metrics, clock: this.clock })
     const policy = this.policy
-    this.follower = await followDecisions({ config: this.config, log: this.log, onDecision: d => { policy.apply(d, 'remote') } })
+    this.follower = followDecisionsRetrying({ config: this.config, log: this.log, onDecision: d => { policy.apply(d, 'remote') } })
     await this.follower.caughtUp
     if (this.config.policy.evaluate) this.leadership = await electLeader({ config: this.config, log: this.log, role: 'monitor' })
     this.policy.start()
@@ -85,6 +88,7 @@ export class MonitorService {
     clearInterval(this.expiry)
     this.policy.stop()
     await this.leadership?.stop()
+    await this.decisionWriter?.stop()
     await this.follower?.stop()
     await this.events?.publisher.flush(5_000)
     await this.events?.sink.close()
