@@ -86,23 +86,33 @@ export async function electLeader (opts: { config: Config, log: Logger, role: Le
   consumer.on(consumer.events.REBALANCING, () => { set(false, 0) })
   consumer.on(consumer.events.CRASH, () => { set(false, 0) })
   consumer.on(consumer.events.STOP, () => { set(false, 0) })
+  let joined: () => void = () => {}
+  const firstJoin = new Promise<void>(resolve => { joined = resolve })
+  // The lease send in flight: stop() waits for it, or a send racing the disconnect reconnects.
+  let lease: Promise<unknown> = Promise.resolve()
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    if (stopped) return
     const mine = payload.memberAssignment[topic]?.includes(0) === true
-    if (!mine) { set(false, 0); return }
+    if (!mine) { set(false, 0); joined(); return }
     // The lease record's offset is the epoch: appended after every earlier leader's.
-    producer.send({ topic, messages: [{ key: 'lease', value: JSON.stringify({ replica: config.replica, role, member: payload.memberId }) }] })
+    lease = producer.send({ topic, messages: [{ key: 'lease', value: JSON.stringify({ replica: config.replica, role, member: payload.memberId }) }] })
       .then(([r]) => { if (!stopped) set(true, Number(r!.baseOffset ?? r!.offset ?? 0) + 1) })
       .catch((err: Error) => { log.error({ err: err.message }, 'cannot append the leader lease; not leading') })
+    void lease.then(joined)
   })
   await consumer.connect()
   await consumer.subscribe({ topic, fromBeginning: false })
   await consumer.run({ autoCommit: false, eachMessage: async () => {} })
+  // Wait (bounded) for the first join and its lease, so isLeader() is settled on return and a
+  // stop() does not race a join in progress.
+  await Promise.race([firstJoin, new Promise(resolve => setTimeout(resolve, 15_000).unref())])
   return {
     isLeader: () => leading,
     epoch: () => leading ? epoch : 0,
     stop: async () => {
       stopped = true
       set(false, 0)
+      await Promise.race([lease.catch(() => {}), new Promise(resolve => setTimeout(resolve, 3_000).unref())])
       await Promise.race([Promise.all([consumer.disconnect(), producer.disconnect()]).catch(() => {}), new Promise(resolve => setTimeout(resolve, 3_000).unref())])
     }
   }
