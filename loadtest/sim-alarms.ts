@@ -4,8 +4,9 @@
 // Fake time, no HTTP, no Monitor rows: each 5 s bucket draws its per-group counts (Poisson
 // arrivals, binomial selections; normal approximations with continuity correction — 259M rows
 // per seed would not fit the 2-minute budget). Both engines see the same draws:
-//   today's: the per-window rule — evaluateFairness (Newcombe at the policy's confidence) on the
-//            last 5 minutes every 5 s, acting after 3 consecutive breaches, inconclusive keeping
+//   today's: the per-window rule — evaluateFairness's test (Newcombe at the policy's confidence;
+//            re-implemented without allocations, checked against it on each seed's first
+//            20,000 evaluations) on the last 5 minutes every 5 s, acting after 3 consecutive breaches, inconclusive keeping
 //            the streak, 60 s cooldown;
 //   sequential: SequentialGap (the shipped default settings) fed each closed bucket once.
 // After an action each engine resets its evidence as the engine does (applied()), and the
@@ -13,6 +14,7 @@
 // Usage: npm run sim:alarms [-- --seeds 20 --days 30 --threads 2]
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { newcombe } from '../src/monitor/index.js'
 import { evaluateFairness, policySchema, SequentialGap, sequentialSettingsOf } from '../src/policy/index.js'
 import type { VariantReport } from '../src/monitor/index.js'
 
@@ -83,12 +85,30 @@ class WindowEngine {
     this.at = (this.at + 1) % WINDOW_BUCKETS
   }
 
+  private checked = 0
+
+  /** gapResult's rule for two groups, without its allocations (checked against it below). */
+  private outcome (): 'pass' | 'breach' | 'inconclusive' {
+    const [ka, na, kb, nb] = this.sum as unknown as [number, number, number, number]
+    if (na < rule.min_samples || nb < rule.min_samples) return 'inconclusive'
+    const aHigh = ka / na >= kb / nb
+    const ci = aHigh ? newcombe(ka, na, kb, nb, this.z) : newcombe(kb, nb, ka, na, this.z)
+    const value = Math.abs(ka / na - kb / nb)
+    return ci[0] > rule.threshold ? 'breach' : value <= rule.threshold ? 'pass' : 'inconclusive'
+  }
+
   evaluate (now: number): boolean {
-    const g = this.report.attributes.g.groups
-    g.a.n = this.sum[1]!; g.a.selection_rate = this.sum[1]! > 0 ? this.sum[0]! / this.sum[1]! : 0
-    g.b.n = this.sum[3]!; g.b.selection_rate = this.sum[3]! > 0 ? this.sum[2]! / this.sum[3]! : 0
-    const r = evaluateFairness(rule, this.report as unknown as VariantReport, this.z)
-    this.streak = r.outcome === 'breach' ? this.streak + 1 : r.outcome === 'pass' ? 0 : this.streak
+    const outcome = this.outcome()
+    // The first evaluations of every seed also go through the engine's own evaluateFairness.
+    if (this.checked < 20_000) {
+      this.checked++
+      const g = this.report.attributes.g.groups
+      g.a.n = this.sum[1]!; g.a.selection_rate = this.sum[1]! > 0 ? this.sum[0]! / this.sum[1]! : 0
+      g.b.n = this.sum[3]!; g.b.selection_rate = this.sum[3]! > 0 ? this.sum[2]! / this.sum[3]! : 0
+      const r = evaluateFairness(rule, this.report as unknown as VariantReport, this.z)
+      if (r.outcome !== outcome) throw new Error(`the simulation's window rule disagrees with evaluateFairness: ${outcome} vs ${r.outcome}`)
+    }
+    this.streak = outcome === 'breach' ? this.streak + 1 : outcome === 'pass' ? 0 : this.streak
     if (this.streak < policy.hysteresis || now - this.lastActionAt < policy.cooldown_ms) return false
     this.lastActionAt = now
     this.streak = 0
