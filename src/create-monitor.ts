@@ -6,7 +6,7 @@ import { systemClock, type Clock } from './clock.js'
 import type { Config } from './config/index.js'
 import { FG_ERR_CONFIG_INVALID } from './errors.js'
 import { fairnessOf, type FairnessApi, type MetricsApi } from './gateway.js'
-import { consumeEvents, createEventStream, decisionMessage, defaultMonitorGroup, followDecisions, TOPIC_DECISIONS, type DecisionFollower, type EventConsumer, type EventStream } from './events/index.js'
+import { consumeEvents, createDecisionWriter, defaultMonitorGroup, electLeader, followDecisionsRetrying, type DecisionFollower, type DecisionWriter, type EventConsumer, type Leadership } from './events/index.js'
 import type { Logger } from './logger.js'
 import { ModelRegistry } from './models/index.js'
 import { Monitor, MonitorFeed } from './monitor/index.js'
@@ -31,8 +31,9 @@ export class MonitorService {
   readonly metrics: GatewayMetrics
   readonly active = new ActiveVariants()
   readonly policy: PolicyController
-  private readonly events: EventStream
   private follower: DecisionFollower | null = null
+  private leadership: Leadership | null = null
+  private decisionWriter: DecisionWriter | null = null
   private consumer: EventConsumer | null = null
   private caughtUp = false
   private readonly expiry: NodeJS.Timeout
@@ -56,13 +57,14 @@ export class MonitorService {
       monitor: this.monitor,
       active: this.active,
       metrics: this.metrics,
-      models: new Map(registry.models.map(m => [m.name, { variants: m.variants.map(v => v.name), attributes: Object.keys(m.manifest.groups) }])),
+      models: new Map(registry.models.map(m => [m.name, { variants: m.variants.map(v => v.name), attributes: Object.keys(m.manifest.groups), metrics: m.variants.map(v => ({ name: v.name, groups: v.spec.metrics?.groups })) }])),
       // The monitor serves nothing; whether a variant is ready is each gateway's business.
       canServe: (model, variant) => registry.find(model)?.hasVariant(variant) === true,
-      publish: d => { this.events.publisher.enqueue(TOPIC_DECISIONS, decisionMessage(config, d)) }
+      // Decisions have their own never-evicted queue, retried until acknowledged.
+      publish: d => { this.decisionWriter ??= createDecisionWriter({ config, log }); this.decisionWriter.enqueue(d) },
+      // The monitor is preferred as the one writer: it sees the aggregate of every replica.
+      writer: () => this.leadership
     })
-    // Decisions: published through this stream (it buffers until the broker answers).
-    this.events = createEventStream({ config, log, metrics: this.metrics, clock }) as EventStream
   }
 
   get ready (): boolean { return this.caughtUp }
@@ -88,8 +90,9 @@ export class MonitorService {
     await this.consumer.caughtUp
     // Follow everyone's decisions (so rules evaluate the variant actually served).
     const policy = this.policy
-    this.follower = await followDecisions({ config: this.config, log: this.log, onDecision: d => { policy.apply(d, 'remote') } })
+    this.follower = followDecisionsRetrying({ config: this.config, log: this.log, onDecision: d => { policy.apply(d, 'remote') } })
     await this.follower.caughtUp
+    if (this.config.policy.evaluate) this.leadership = await electLeader({ config: this.config, log: this.log, role: 'monitor' })
     this.policy.start()
     this.caughtUp = true
     this.log.info({ ...this.feed.stats }, 'monitor caught up with the event log')
@@ -102,9 +105,9 @@ export class MonitorService {
   async stop (): Promise<void> {
     clearInterval(this.expiry)
     this.policy.stop()
+    await this.leadership?.stop()
+    await this.decisionWriter?.stop()
     await this.follower?.stop()
-    await this.events.publisher.flush(5_000)
-    await this.events.sink.close()
     await this.consumer?.stop()
   }
 }

@@ -7,7 +7,7 @@ import { Batcher, InferJob } from './batching/index.js'
 import { systemClock, type Clock } from './clock.js'
 import type { Config } from './config/index.js'
 import { FG_ERR_BATCH_DRAINING } from './errors.js'
-import { createEventStream, decisionMessage, followDecisions, noopSink, TOPIC_DECISIONS, type DecisionFollower, type EventStream, type PredictionSink } from './events/index.js'
+import { createDecisionWriter, createEventStream, electLeader, followDecisionsRetrying, noopSink, type DecisionFollower, type DecisionWriter, type EventStream, type Leadership, type PredictionSink } from './events/index.js'
 import type { Logger } from './logger.js'
 import { PolicyController, type DecisionRecord, type ModelPolicyStatus } from './policy/index.js'
 import { Monitor, PredictionStore, type FairnessReport } from './monitor/index.js'
@@ -107,7 +107,8 @@ interface Parts {
   events: EventStream | null
   active: ActiveVariants
   policy: PolicyController
-  follower: DecisionFollower | null
+  /** Leadership, the decision writer and the decisions follower: stopped on close. */
+  control: { stop: () => Promise<void> }
   sinks: PredictionSink[]
 }
 
@@ -131,6 +132,8 @@ export async function createGateway (config: Config, deps: GatewayDeps): Promise
   // policy
   const active = new ActiveVariants()
   for (const m of registry.models) active.init(m)
+  let writer: DecisionWriter | null = null
+  let leadership: Leadership | null = null
   const policy = new PolicyController({
     config,
     log,
@@ -143,24 +146,35 @@ export async function createGateway (config: Config, deps: GatewayDeps): Promise
       const m = registry.find(model)
       return m !== undefined && m.hasVariant(variant) && m.variant(variant).state === 'ready'
     },
-    publish: events === null ? null : d => { events.publisher.enqueue(TOPIC_DECISIONS, decisionMessage(config, d)) }
+    // Decisions have their own never-evicted queue, retried until acknowledged (made on first use).
+    publish: events === null ? null : d => { writer ??= createDecisionWriter({ config, log }); writer.enqueue(d) },
+    // With Kafka one elected process writes automatic decisions (the monitor when it runs).
+    writer: events === null ? undefined : () => leadership
   })
   // Every replica follows the decisions topic; a new one starts on the current decision.
   let follower: DecisionFollower | null = null
   if (events !== null) {
+    follower = followDecisionsRetrying({ config, log, onDecision: d => { policy.apply(d, 'remote') } })
     try {
-      follower = await followDecisions({ config, log, onDecision: d => { policy.apply(d, 'remote') } })
       await follower.caughtUp
+      if (config.policy.evaluate) leadership = await electLeader({ config, log, role: 'gateway' })
     } catch (err) {
-      // Serving matters more than following: start on the local default and say so.
-      log.error({ err: (err as Error).message }, 'cannot follow the decisions topic; this replica decides alone until restarted')
+      // Serving matters more than leading: follow and serve, but take no automatic decision.
+      log.error({ err: (err as Error).message }, 'cannot join the policy leader election; this replica takes no automatic decision until restarted')
+    }
+  }
+  const control = {
+    stop: async (): Promise<void> => {
+      await leadership?.stop().catch(() => {})
+      await writer?.stop().catch(() => {})
+      await follower?.stop().catch(() => {})
     }
   }
   const sinks: PredictionSink[] = [monitor]
   if (events !== null) sinks.push(events.sink)
   sinks.push(...(deps.sinks ?? []))
   // router and batchers: built by the Gateway, which owns the lanes they share.
-  const gw = new Gateway({ config, log, clock, metrics, tracing, registry, monitor, predictions, events, active, policy, follower, sinks })
+  const gw = new Gateway({ config, log, clock, metrics, tracing, registry, monitor, predictions, events, active, policy, control, sinks })
   policy.start()
   return gw
 }
@@ -193,7 +207,7 @@ export class Gateway {
   /** Policies, decisions and the audit log. */
   readonly policy: PolicyController
   readonly router: Router
-  private readonly follower: DecisionFollower | null
+  private readonly control: { stop: () => Promise<void> }
   private readonly log: Logger
   private readonly sink: PredictionSink
   private readonly lanes = new Map<VariantRuntime, Lane>()
@@ -226,7 +240,7 @@ export class Gateway {
     this.events = p.events
     this.active = p.active
     this.policy = p.policy
-    this.follower = p.follower
+    this.control = p.control
     this.sink = combineSinks(p.sinks)
     this.router = new BudgetRouter(this.active, v => this.batcher(v), this.policy)
     const observer = {
@@ -455,7 +469,7 @@ export class Gateway {
   async close (flushTimeoutMs = this.config.events.flush_timeout_ms): Promise<void> {
     this.policy.stop()
     await this.drain()
-    await this.follower?.stop().catch(() => {})
+    await this.control.stop()
     await this.sink.flush(flushTimeoutMs)
     await this.sink.close()
     await this.tracing.flush().catch(() => {})

@@ -16,7 +16,7 @@ export function decisionMessage (config: Config, d: DecisionEvent): OutboundMess
   return {
     key: d.model,
     value: JSON.stringify(d),
-    headers: ceHeaders('decision', `${d.model}:${d.ts}:${d.actor}`, `fairgate/${config.replica}`, d.ts),
+    headers: ceHeaders('decision', d.id ?? `${d.model}:${d.ts}:${d.actor}`, `fairgate/${config.replica}`, d.ts),
     timestamp: String(d.ts)
   }
 }
@@ -88,6 +88,46 @@ export async function followDecisions (opts: { config: Config, log: Logger, onDe
       stopped = true
       clearTimeout(timer)
       await Promise.race([consumer.disconnect().catch(() => {}), new Promise(resolve => setTimeout(resolve, 3_000).unref())])
+    }
+  }
+}
+
+/**
+ * followDecisions that does not give up: a start that fails (broker down, topic not there yet)
+ * is retried with backoff in the background until it succeeds or stop() is called. caughtUp
+ * resolves when the first successful follower has read the topic to its end, or after
+ * timeoutMs (the process serves its local default meanwhile, and says so).
+ */
+export function followDecisionsRetrying (opts: { config: Config, log: Logger, onDecision: (d: DecisionEvent) => void, timeoutMs?: number }): DecisionFollower {
+  let current: DecisionFollower | null = null
+  let stopped = false
+  let done: () => void = () => {}
+  const caughtUp = new Promise<void>(resolve => { done = resolve })
+  const timer = setTimeout(done, opts.timeoutMs ?? 15_000)
+  timer.unref()
+  void (async () => {
+    for (let backoff = 500; !stopped; backoff = Math.min(backoff * 2, 10_000)) {
+      try {
+        const f = await followDecisions(opts)
+        if (stopped) { await f.stop(); return }
+        current = f
+        await f.caughtUp
+        clearTimeout(timer)
+        done()
+        return
+      } catch (err) {
+        opts.log.error({ err: (err as Error).message, retry_ms: backoff }, 'cannot follow the decisions topic yet; retrying')
+        await new Promise(resolve => setTimeout(resolve, backoff).unref())
+      }
+    }
+  })()
+  return {
+    caughtUp,
+    stop: async () => {
+      stopped = true
+      clearTimeout(timer)
+      done()
+      await current?.stop()
     }
   }
 }

@@ -11,11 +11,13 @@ import type { FeedbackEvent } from './schema.js'
 
 export { noopSink, type PredictionSink } from './sink.js'
 export { consumeEvents, defaultMonitorGroup, type EventConsumer, type EventHandlers } from './event-consumer.js'
-export { decisionMessage, followDecisions, type DecisionFollower } from './decision-events.js'
+export { decisionMessage, followDecisions, followDecisionsRetrying, type DecisionFollower } from './decision-events.js'
+export { createDecisionWriter, type DecisionWriter } from './decision-writer.js'
 export { CE_TYPES, ceHeaders, isoTime } from './cloudevents.js'
 export type { PredictionEvent, FeedbackEvent, DecisionEvent } from './schema.js'
 export type { OutboundMessage } from './event-ring.js'
 export { KafkaPublisher, TOPIC_PREDICTIONS, TOPIC_FEEDBACK, TOPIC_DECISIONS }
+export { electLeader, pickLeader, LEADER_SESSION_MS, type Leadership, type LeaderRole } from './leadership.js'
 
 export interface EventStream {
   publisher: KafkaPublisher

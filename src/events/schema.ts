@@ -37,4 +37,12 @@ export interface DecisionEvent {
   evidence: Record<string, unknown>
   ts: number
   actor: string
+  /** Unique per decision: the writer recognises its own record when it comes back. */
+  id?: string
+  /** Per-model sequence number (alerts carry the current one and change nothing). */
+  seq?: number
+  /** The writer's fencing epoch (its leadership term; 0 without leadership). */
+  epoch?: number
+  /** Last-known-good variant after this decision: with the active one, the model's whole state. */
+  last_known_good?: string
 }

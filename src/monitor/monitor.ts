@@ -10,7 +10,7 @@ import { GroupLayout } from './layout.js'
 import type { StoredPrediction } from './prediction-store.js'
 import { buildVariantReport, type Baseline, type ReportSettings, type VariantReport } from './report.js'
 import { zFor } from './stats.js'
-import { SlidingWindow, WindowSums } from './window.js'
+import { SlidingWindow, WindowSums, closedCounts, closedSince, type ClosedCounts } from './window.js'
 
 export interface MonitoredModel {
   name: string
@@ -87,6 +87,20 @@ export class Monitor implements PredictionSink {
       const score = job.scores[r]!
       w.add(job.completedAtWall, now, job.groupIds, job.groupsPerRow ? r * attrs : 0, score, score >= job.thresholds[r]! ? 1 : 0, latency)
     }
+  }
+
+  /**
+   * Counts of one variant's buckets closed after bucket `after` (the sequential tests' disjoint
+   * batches), with the layout to find an attribute's cells; undefined for an unknown model.
+   */
+  closedCounts (model: string, variant: string, after: number, out?: ClosedCounts): { counts: ClosedCounts, layout: GroupLayout } | undefined {
+    const mi = this.byName.get(model)
+    if (mi === undefined) return undefined
+    const mm = this.models[mi]!
+    const vi = mm.model.variants.indexOf(variant)
+    if (vi < 0) return undefined
+    const counts = closedSince(mm.windows[vi]!, after, this.clock.wallNow(), out ?? closedCounts(mm.layout.cells))
+    return { counts, layout: mm.layout }
   }
 
   async flush (): Promise<void> {}

@@ -165,6 +165,38 @@ export class SlidingWindow {
   }
 }
 
+/** Per-cell counts of closed buckets, for tests that must see each row once. */
+export interface ClosedCounts {
+  n: Float64Array
+  pos: Float64Array
+  tp: Float64Array
+  fn: Float64Array
+  fp: Float64Array
+  tn: Float64Array
+  /** The newest bucket included (pass it back as `after` next time). */
+  last: number
+}
+
+/**
+ * Adds the buckets k with after < k < floor(now / bucketMs) — closed ones, so no row lands in
+ * a bucket after it was read — into out (zeroed first). Rows of buckets that left the ring
+ * before they were read are not counted.
+ */
+export function closedSince (w: SlidingWindow, after: number, now: number, out: ClosedCounts): ClosedCounts {
+  const kNow = Math.floor(now / w.bucketMs)
+  out.n.fill(0); out.pos.fill(0); out.tp.fill(0); out.fn.fill(0); out.fp.fill(0); out.tn.fill(0)
+  out.last = Math.max(after, kNow - 1)
+  for (const b of w.buckets) {
+    if (b.epoch <= after || b.epoch >= kNow) continue
+    addInto(out.n, b.n); addInto(out.pos, b.pos); addInto(out.tp, b.tp); addInto(out.fn, b.fn); addInto(out.fp, b.fp); addInto(out.tn, b.tn)
+  }
+  return out
+}
+
+export function closedCounts (cells: number): ClosedCounts {
+  return { n: new Float64Array(cells), pos: new Float64Array(cells), tp: new Float64Array(cells), fn: new Float64Array(cells), fp: new Float64Array(cells), tn: new Float64Array(cells), last: -1 }
+}
+
 function addInto (dst: Uint32Array | Float64Array, src: Uint32Array | Float64Array): void {
   for (let i = 0; i < dst.length; i++) dst[i]! += src[i]!
 }

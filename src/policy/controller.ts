@@ -11,6 +11,7 @@ import type { Monitor } from '../monitor/index.js'
 import type { ActiveVariants, RoutingPolicy } from '../routing/index.js'
 import type { GatewayMetrics } from '../telemetry/index.js'
 import { DecisionLog, type DecisionRecord } from './decision-log.js'
+import { DecisionSequence } from './decision-sequence.js'
 import { allowedVariants } from './fairness-constraint.js'
 import { PolicyEngine, type ModelPolicyStatus } from './engine.js'
 import { readPolicies, type ModelFacts } from './load.js'
@@ -27,10 +28,13 @@ export interface ControllerOptions {
   canServe: (model: string, variant: string) => boolean
   /** Publishes a local decision to the decisions topic (null without Kafka). */
   publish: ((d: DecisionEvent) => void) | null
+  /** The elected writer (with Kafka); without one this process is the only writer. */
+  writer?: () => { isLeader: () => boolean, epoch: () => number } | null
 }
 
 export class PolicyController implements RoutingPolicy {
   readonly decisions = new DecisionLog()
+  readonly sequence: DecisionSequence
   readonly engine: PolicyEngine | null
   private policies: Map<string, Policy>
   readonly actor: string
@@ -39,6 +43,7 @@ export class PolicyController implements RoutingPolicy {
 
   constructor (private readonly opts: ControllerOptions) {
     this.actor = `policy@${opts.config.replica}`
+    this.sequence = new DecisionSequence(opts.config.replica, () => opts.writer?.()?.epoch() ?? 0)
     // Start-up refuses a bad policy outright (the error names the file and field).
     this.policies = readPolicies(opts.config.policy.dir, opts.models)
     this.engine = opts.config.policy.evaluate
@@ -50,11 +55,14 @@ export class PolicyController implements RoutingPolicy {
         decide: d => { this.apply(d, 'local') },
         canServe: opts.canServe,
         actor: this.actor,
-        lkgWindowMs: opts.config.monitor.window_ms
+        lkgWindowMs: opts.config.monitor.window_ms,
+        // With Kafka only the elected leader acts; until one is elected, nobody does.
+        mayAct: opts.writer === undefined ? undefined : () => opts.writer!()?.isLeader() === true
       }, this.policies)
       : null
     // A policy's first variant is the one to serve at start (until a decision says otherwise).
     for (const p of this.policies.values()) if (opts.canServe(p.model, p.variants[0]!)) opts.active.set(p.model, p.variants[0]!, 0)
+    for (const model of opts.models.keys()) { const a = opts.active.active(model); if (a !== undefined) this.sequence.init(model, a) }
   }
 
   start (): void { this.engine?.start() }
@@ -107,30 +115,65 @@ export class PolicyController implements RoutingPolicy {
     return [...next.keys()]
   }
 
-  /** Applies a decision: switches the active variant (not for alerts), counts, audits, publishes. */
+  /**
+   * Applies a decision. local: this process's (engine or admin) — stamped with its sequence
+   * number, applied at once, listed, counted and published; it is not applied again when the
+   * log returns it. remote: a record read from the decisions topic, in offset order — applied
+   * only if it follows the state held (DecisionSequence), else refused and logged.
+   */
   apply (d: DecisionEvent, origin: 'local' | 'remote'): void {
-    const { active, metrics, clock } = this.opts
+    const { active, log } = this.opts
     const state = active.get(d.model)
     if (state === undefined) return
-    if (origin === 'remote') {
-      // Our own decisions come back from the topic; so do old ones on start. Only a newer
-      // decision moves us.
-      if (d.ts < state.changedAt || (d.actor === this.actor && d.ts === state.changedAt)) return
+    if (origin === 'local') {
+      const stamped = this.sequence.stamp(d, state.lastKnownGood)
+      Object.assign(d, stamped)
+      if (d.action !== 'alert' && !this.switchTo(d, 'local')) return
+      this.record(d, 'local')
+      if (this.opts.publish !== null) { this.sequence.published(d); this.opts.publish(d) } else this.sequence.commit(d)
+      return
     }
-    if (d.action !== 'alert') {
-      if (!this.opts.canServe(d.model, d.to)) {
-        this.opts.log.warn({ model: d.model, to: d.to }, 'decision names a variant this process cannot serve; ignored')
-        return
+    const v = this.sequence.follow(d)
+    if (!v.accepted) {
+      log.warn({ model: d.model, seq: d.seq, epoch: d.epoch, from: d.from, to: d.to, actor: d.actor, reason: v.reason, held: v.held }, 'decision refused: it does not follow the state held')
+      if (v.own) {
+        // Ours lost the race for its sequence number: serve what the log says.
+        this.decisions.reject(d.id!, v.reason)
+        const held = this.sequence.state(d.model)
+        if (held !== undefined && active.active(d.model) !== held.active && this.opts.canServe(d.model, held.active)) active.set(d.model, held.active, this.opts.clock.wallNow())
       }
-      if (!this.constrain(d)) return
-      active.set(d.model, d.to, origin === 'remote' ? d.ts : clock.wallNow())
-      if (origin === 'local') d.ts = active.get(d.model)!.changedAt
+      return
     }
-    metrics.policyActions.labels(d.model, d.rule, d.action).inc()
+    if (v.own) return // already applied, listed and counted when it was taken
+    const held = this.sequence.state(d.model)!
+    if (d.action !== 'alert') {
+      if (!this.switchTo({ ...d, to: held.active }, 'remote')) return
+      active.setLastKnownGood(d.model, held.lastKnownGood)
+    }
+    this.record(d, 'remote')
+  }
+
+  private switchTo (d: DecisionEvent, origin: 'local' | 'remote'): boolean {
+    if (!this.opts.canServe(d.model, d.to)) {
+      this.opts.log.warn({ model: d.model, to: d.to }, 'decision names a variant this process cannot serve; ignored')
+      return false
+    }
+    // A local decision that would undo a fairness switch is refused; one the log already holds is
+    // the fleet's state, so the constraint this process kept is no longer in force.
+    if (!this.constrain(d)) {
+      if (origin === 'local') return false
+      this.constraints.delete(d.model)
+    }
+    this.opts.active.set(d.model, d.to, this.opts.clock.wallNow())
+    this.engine?.applied(d)
+    return true
+  }
+
+  private record (d: DecisionEvent, origin: 'local' | 'remote'): void {
+    this.opts.metrics.policyActions.labels(d.model, d.rule, d.action).inc()
     const record: DecisionRecord = { ...d, origin }
     this.decisions.add(record)
-    this.opts.log.warn({ model: d.model, action: d.action, from: d.from, to: d.to, rule: d.rule, actor: d.actor, origin }, 'decision')
-    if (origin === 'local' && this.opts.publish !== null) this.opts.publish(d)
+    this.opts.log.warn({ model: d.model, action: d.action, from: d.from, to: d.to, rule: d.rule, actor: d.actor, seq: d.seq, epoch: d.epoch, origin }, 'decision')
   }
 
   private requireModel (model: string): void {
@@ -162,5 +205,11 @@ export class PolicyController implements RoutingPolicy {
     return d
   }
 
-  status (): ModelPolicyStatus[] { return this.engine?.status() ?? [] }
+  /** Whether this process may take automatic decisions now (the elected writer, or alone). */
+  get writer (): boolean { return this.opts.writer === undefined || this.opts.writer()?.isLeader() === true }
+
+  status (): Array<ModelPolicyStatus & { writer: boolean, seq: number, epoch: number }> {
+    const writer = this.writer
+    return (this.engine?.status() ?? []).map(s => ({ ...s, writer, seq: this.sequence.state(s.model)?.seq ?? 0, epoch: this.sequence.state(s.model)?.epoch ?? 0 }))
+  }
 }

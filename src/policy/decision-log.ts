@@ -5,6 +5,8 @@ import type { DecisionEvent } from '../events/index.js'
 export interface DecisionRecord extends DecisionEvent {
   /** local: taken here; remote: followed from the decisions topic. */
   origin: 'local' | 'remote'
+  /** Set on an own decision the log refused (another decision took its sequence number first). */
+  rejected?: string
 }
 
 export class DecisionLog {
@@ -14,6 +16,11 @@ export class DecisionLog {
   add (d: DecisionRecord): void {
     this.items.push(d)
     if (this.items.length > this.capacity) this.items.shift()
+  }
+
+  /** Marks a listed decision as refused by the log (it stays listed, once). */
+  reject (id: string, reason: string): void {
+    for (let i = this.items.length - 1; i >= 0; i--) if (this.items[i]!.id === id) { this.items[i]!.rejected = reason; return }
   }
 
   /** Newest first, optionally for one model. */

@@ -1,9 +1,13 @@
-// The policy engine: every interval it evaluates each model's rules on the ACTIVE variant's
-// window and turns sustained, significant breaches into decisions. Hysteresis: a rule acts after
-// `hysteresis` consecutive breaching evaluations (inconclusive ones neither count nor reset).
-// Cooldown: no automatic switch within cooldown_ms of the previous one. With many rules and
-// groups evaluated at once, each evaluation's intervals are widened by Bonferroni over all its
-// pairwise comparisons (z for alpha / 2m), so false alarms do not add up across rules.
+// The policy engine: every interval it evaluates each model's rules on the ACTIVE variant and
+// turns significant breaches into decisions. Difference and ratio fairness rules use anytime-
+// valid sequential tests (sequential.ts): they act once their confidence sequence clears the
+// threshold, with the chance of any false action over unbounded time at most sequential.alpha.
+// The other rules use the window: a rule acts after `hysteresis` consecutive breaching
+// evaluations (inconclusive ones neither count nor reset; a streak expires streak_ttl_ms after
+// its last breach), their intervals widened by Bonferroni over the evaluation's comparisons.
+// Streaks and evidence are kept per (rule, variant). The engine hears every applied decision —
+// its own, remote and manual (applied()) — and then resets streaks, evidence and the cooldown;
+// recovery never undoes a manual decision younger than manual_hold_ms.
 import type { Clock } from '../clock.js'
 import type { DecisionEvent } from '../events/index.js'
 import type { Logger } from '../models/index.js'
@@ -12,8 +16,16 @@ import { zFor } from '../monitor/index.js'
 import type { ActiveVariants } from '../routing/index.js'
 import { comparisons, evaluateDrift, evaluateFairness, evaluateLatency, type RuleResult } from './evaluate.js'
 import type { Policy, PolicyAction } from './schema.js'
+import type { SequentialStatus } from './sequential.js'
+import { hasSequentialTest, SequentialRule } from './sequential-rules.js'
 
-export interface RuleState extends RuleResult { streak: number }
+export interface RuleState extends RuleResult {
+  streak: number
+  /** The sequential test's statistic, bound and evidence so far (difference and ratio rules). */
+  sequential?: Record<string, SequentialStatus>
+}
+
+const stateKey = (rule: string, variant: string): string => `${rule}\u0000${variant}`
 
 export interface ModelPolicyStatus {
   model: string
@@ -29,8 +41,11 @@ export interface ModelPolicyStatus {
 
 interface ModelState {
   policy: Policy
-  streaks: Map<string, number>
+  /** Per (rule, variant): consecutive breaches and when the last one was seen. */
+  streaks: Map<string, { n: number, at: number }>
+  sequential: Map<string, SequentialRule>
   lastActionAt: number
+  lastManualAt: number
   lastAlertAt: Map<string, number>
   passingSince: number | null
   passCount: number
@@ -53,6 +68,8 @@ export interface EngineOptions {
   actor: string
   /** How long every rule must pass before the active variant is last-known-good (default: the monitor window). */
   lkgWindowMs: number
+  /** Whether this process is the model's writer now (with Kafka: the elected leader). */
+  mayAct?: (model: string) => boolean
 }
 
 export class PolicyEngine {
@@ -67,7 +84,37 @@ export class PolicyEngine {
   get policies (): Policy[] { return [...this.models.values()].map(s => s.policy) }
   policy (model: string): Policy | undefined { return this.models.get(model)?.policy }
 
-  /** Swaps in validated policies (reload). Streaks restart; cooldowns and LKG are kept. */
+  /**
+   * Every applied decision (this engine's, a remote one, a manual one): the variant changed, so
+   * streaks and evidence restart and the cooldown runs from now. Alerts change nothing.
+   */
+  applied (d: DecisionEvent): void {
+    const s = this.models.get(d.model)
+    if (s === undefined || d.action === 'alert') return
+    const now = this.opts.clock.wallNow()
+    s.lastActionAt = now
+    if (d.action === 'manual' || d.rule === 'admin') s.lastManualAt = now
+    s.streaks.clear()
+    for (const q of s.sequential.values()) q.reset()
+    s.passingSince = null
+    s.passCount = 0
+  }
+
+  private sequentialFor (s: ModelState, model: string, rule: Policy['fairness'][number], variant: string): SequentialRule | undefined {
+    if (!hasSequentialTest(s.policy, rule)) return undefined
+    const key = stateKey(rule.name, variant)
+    let q = s.sequential.get(key)
+    if (q === undefined) {
+      const mi = this.opts.monitor.modelIndex(model)
+      const attr = mi < 0 ? undefined : this.opts.monitor.layout(mi).attributes.find(a => a.name === rule.attribute)
+      if (attr === undefined) return undefined
+      q = new SequentialRule(rule, s.policy, attr.values)
+      s.sequential.set(key, q)
+    }
+    return q
+  }
+
+  /** Swaps in validated policies (reload). Streaks and evidence restart; cooldowns and LKG are kept. */
   setPolicies (policies: Map<string, Policy>): void {
     const old = this.models
     for (const [model, policy] of policies) {
@@ -75,7 +122,9 @@ export class PolicyEngine {
       this.models.set(model, {
         policy,
         streaks: new Map(),
+        sequential: new Map(),
         lastActionAt: prev?.lastActionAt ?? -Infinity,
+        lastManualAt: prev?.lastManualAt ?? -Infinity,
         lastAlertAt: new Map(),
         passingSince: null,
         passCount: 0,
@@ -131,8 +180,18 @@ export class PolicyEngine {
     for (const r of policy.fairness) m += comparisons(r, reportFor(r.window_ms)?.attributes[r.attribute])
     m += policy.drift.length
     const z = zFor(1 - policy.confidence, m)
-    const results: RuleResult[] = [
-      ...policy.fairness.map(r => evaluateFairness(r, reportFor(r.window_ms), z)),
+    const results: Array<RuleResult & { sequential?: Record<string, SequentialStatus> }> = [
+      ...policy.fairness.map(r => {
+        const windowed = evaluateFairness(r, reportFor(r.window_ms), z)
+        const q = this.sequentialFor(s, model, r, variant)
+        if (q === undefined) return windowed
+        // The window only says pass (point estimate within); significance is the sequence's.
+        const crossed = q.observe(monitor, model, variant, now)
+        const outcome = crossed ? 'breach' as const : windowed.outcome === 'pass' ? 'pass' as const : 'inconclusive' as const
+        const reason = outcome === 'inconclusive' ? (windowed.reason ?? 'not enough evidence yet (sequential test)') : undefined
+        const { reason: _r, ...rest } = windowed
+        return { ...rest, outcome, ...(reason === undefined ? {} : { reason }), sequential: q.status() }
+      }),
       ...policy.drift.map(r => evaluateDrift(r, reportFor(r.window_ms), z))
     ]
     const lat = evaluateLatency(policy, reportFor(policy.latency.slo?.window_ms))
@@ -143,10 +202,14 @@ export class PolicyEngine {
     for (const r of policy.drift) actions.set(r.name, r.action)
     if (policy.latency.slo !== undefined) actions.set(policy.latency.slo.name, policy.latency.slo.action)
 
+    const ttl = policy.streak_ttl_ms
     s.results = results.map(r => {
-      const prev = s.streaks.get(r.rule) ?? 0
-      const streak = r.outcome === 'breach' ? prev + 1 : r.outcome === 'pass' ? 0 : prev
-      s.streaks.set(r.rule, streak)
+      const key = stateKey(r.rule, variant)
+      const prev = s.streaks.get(key)
+      const alive = prev !== undefined && now - prev.at <= ttl ? prev.n : 0
+      const streak = r.outcome === 'breach' ? alive + 1 : r.outcome === 'pass' ? 0 : alive
+      if (r.outcome === 'breach') s.streaks.set(key, { n: streak, at: now })
+      else if (streak === 0) s.streaks.delete(key)
       return { ...r, streak }
     })
     s.evaluations++
@@ -160,8 +223,11 @@ export class PolicyEngine {
     if (s.passingSince !== null && now - s.passingSince >= this.opts.lkgWindowMs) active.setLastKnownGood(model, variant)
     s.passCount = allPass ? s.passCount + 1 : 0
 
+    // Not the writer: evaluate (the status stays live) but never act.
+    if (this.opts.mayAct !== undefined && !this.opts.mayAct(model)) return null
     for (const r of s.results) {
-      if (r.streak < policy.hysteresis) continue
+      // A sequential rule's crossing is already the whole evidence: no hysteresis on top.
+      if (r.streak < (r.sequential !== undefined ? 1 : policy.hysteresis)) continue
       const action = actions.get(r.rule)!
       if (action.type === 'alert') {
         const last = s.lastAlertAt.get(r.rule) ?? -Infinity
@@ -175,19 +241,16 @@ export class PolicyEngine {
       const to = this.target(model, policy, action, variant)
       if (to === null) continue
       const d = this.decision(model, action.type, variant, to, r, now)
-      s.lastActionAt = now
-      s.streaks.clear()
-      s.passingSince = null
-      s.passCount = 0
+      this.applied(d)
       this.opts.decide(d)
       return d
     }
 
     if (policy.recovery.enabled && s.passCount >= policy.recovery.after_passing && variant !== policy.variants[0] &&
-        now - s.lastActionAt >= policy.cooldown_ms && this.opts.canServe(model, policy.variants[0]!)) {
-      s.lastActionAt = now
-      s.passCount = 0
+        now - s.lastActionAt >= policy.cooldown_ms && now - s.lastManualAt >= policy.manual_hold_ms &&
+        this.opts.canServe(model, policy.variants[0]!)) {
       const d = this.decision(model, 'recover', variant, policy.variants[0]!, { rule: 'recovery', kind: 'latency', metric: 'passing_evaluations', outcome: 'pass', value: policy.recovery.after_passing, threshold: policy.recovery.after_passing }, now)
+      this.applied(d)
       this.opts.decide(d)
       return d
     }
@@ -203,15 +266,16 @@ export class PolicyEngine {
     return policy.variants.find(ok) ?? null
   }
 
-  private decision (model: string, action: DecisionEvent['action'], from: string, to: string, r: RuleResult, now: number): DecisionEvent {
+  private decision (model: string, action: DecisionEvent['action'], from: string, to: string, r: RuleState | RuleResult, now: number): DecisionEvent {
     const s = this.models.get(model)!
+    const seq = 'sequential' in r ? r.sequential : undefined
     return {
       model,
       action,
       from,
       to,
       rule: r.rule,
-      evidence: { metric: r.metric, attribute: r.attribute, value: r.value, ci: r.ci, threshold: r.threshold, groups: r.groups, z: s.z, comparisons: s.comparisons, consecutive_breaches: s.streaks.get(r.rule) ?? 0, hysteresis: s.policy.hysteresis },
+      evidence: { metric: r.metric, attribute: r.attribute, value: r.value, ci: r.ci, threshold: r.threshold, groups: r.groups, z: s.z, comparisons: s.comparisons, consecutive_breaches: 'streak' in r ? r.streak : 0, hysteresis: seq === undefined ? s.policy.hysteresis : 1, ...(seq === undefined ? {} : { sequential: seq }) },
       ts: now,
       actor: this.opts.actor
     }

@@ -55,6 +55,26 @@ export const policySchema = z.strictObject({
   }).prefault({}),
   fairness: z.array(fairnessRule).default([]),
   drift: z.array(driftRule).default([]),
+  /**
+   * Anytime-valid tests for the difference and ratio fairness rules (sequential.ts): such a rule
+   * acts when its confidence sequence clears the threshold, and while the true gap stays at or
+   * below it the chance of any action on that rule and variant, ever, is at most alpha.
+   * Hysteresis does not apply to them. enabled: false restores the per-window intervals.
+   */
+  sequential: z.strictObject({
+    enabled: z.boolean().default(true),
+    alpha: z.number().gt(0).lt(1).default(0.05),
+    /** A new test (with its share α / (j (j + 1))) starts this often. */
+    epoch_ms: positiveInt.default(60_000),
+    /** Live tests kept per rule and variant (the oldest is dropped). */
+    kept: positiveInt.max(256).default(16),
+    /** Rows per group at which the boundary is tightest. */
+    tuned_rows: positiveInt.default(10_000)
+  }).prefault({}),
+  /** A streak of breaches expires after this long without one. */
+  streak_ttl_ms: positiveInt.default(60_000),
+  /** Recovery never undoes a manual decision younger than this. */
+  manual_hold_ms: z.number().int().min(0).default(3_600_000),
   /** Consecutive breaching evaluations before a rule acts. */
   hysteresis: positiveInt.default(3),
   /** No automatic action for this long after the previous one (per model). */

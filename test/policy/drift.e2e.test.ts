@@ -1,7 +1,7 @@
 // End to end on the real models with a fake clock: eval.jsonl replayed through the HTTP API, a
-// stable replay of more than 10 windows takes no action; then a drift that pushes the sex
-// demographic parity difference past the rule, and the policy acts within 3 evaluation
-// intervals of the breach becoming significant.
+// stable replay of more than 10 windows takes no action; then a drift of about +0.15 that
+// pushes the sex demographic parity difference past the rule, and the policy's sequential test
+// acts within 3 minutes of the drift, as soon as its confidence sequence clears the threshold.
 import t from 'tap'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -57,7 +57,8 @@ t.test('stable replay: no action; injected drift: action within 3 intervals', as
 
   let firstBreachAt = -1
   let actedAt = -1
-  for (let s = 0; s < 20 && actedAt < 0; s++) {
+  const driftAt = clock.wallNow()
+  for (let s = 0; s < 180 && actedAt < 0; s++) {
     await second(true)
     if (status().outcome === 'breach' && firstBreachAt < 0) firstBreachAt = clock.wallNow()
     if (gw.policy!.decisions.list().length > 0) actedAt = clock.wallNow()
@@ -65,11 +66,14 @@ t.test('stable replay: no action; injected drift: action within 3 intervals', as
   t.ok(firstBreachAt > 0, 'the breach became significant')
   t.ok(actedAt > 0, 'the policy acted')
   t.ok(actedAt - firstBreachAt <= 3 * INTERVAL, `acted ${actedAt - firstBreachAt} ms after the first significant breach`)
+  t.ok(actedAt - driftAt <= 180_000, `acted ${(actedAt - driftAt) / 1000} s after the drift began`)
   const d = gw.policy!.decisions.list()[0]!
   t.equal(d.action, 'rollback')
   t.equal(d.from, 'full')
   t.not(gw.active.active('income'), 'full', 'traffic moved off the breaching variant')
-  t.ok((d.evidence as { ci: number[] }).ci[0] > 0.25, 'evidence: the interval lies past the threshold')
+  const seq = (d.evidence as { sequential: { selection: { outcome: string, strongest: { pair: { statistic: number, bound: number, limit: number } } } } }).sequential.selection
+  t.equal(seq.outcome, 'breach')
+  t.ok(seq.strongest.pair.statistic > seq.strongest.pair.bound && seq.strongest.pair.limit > 0.25, 'evidence: the confidence sequence lies past the threshold')
   const res = await app.inject('/v1/decisions')
   t.equal(res.json().decisions[0].rule, 'sex-dp', 'on /v1/decisions with its evidence')
   const f = await app.inject('/v1/fairness?model=income')

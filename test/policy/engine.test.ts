@@ -1,5 +1,6 @@
 // The engine on a real Monitor driven by a fake clock: significance, hysteresis, cooldown,
-// inconclusive outcomes, last-known-good and rollback.
+// inconclusive outcomes, last-known-good and rollback — the per-window rules (sequential tests
+// off); test/policy/engine-sequential.test.ts covers the sequential ones.
 import t from 'tap'
 import { validateConfig } from '../../src/config/index.js'
 import type { DecisionEvent } from '../../src/events/index.js'
@@ -19,7 +20,7 @@ function setup (policyOver: Record<string, unknown> = {}) {
   active.init({ name: 'm', variants: [{ name: 'full' }, { name: 'small' }, { name: 'tiny' }] })
   const decisions: DecisionEvent[] = []
   const policy = policySchema.parse({
-    model: 'm', variants: ['full', 'small', 'tiny'], interval_ms: 1000, hysteresis: 3, cooldown_ms: 5000,
+    model: 'm', variants: ['full', 'small', 'tiny'], interval_ms: 1000, hysteresis: 3, cooldown_ms: 5000, sequential: { enabled: false },
     fairness: [{ name: 'dp', metric: 'demographic_parity_difference', attribute: 'sex', threshold: 0.2, min_samples: 50, action: { type: 'rollback' } }],
     ...policyOver
   })
