@@ -169,7 +169,9 @@ group fairness. A variant is an ONNX file plus a decision rule; two variants may
     Thresholds for demographic parity ≤ 0.05 were tried first and rejected: with base rates this
     unequal, equal selection rates push the TPRs apart, so on adult.test such a variant either
     lost more than 3 points or kept an equalized-odds gap of 0.19–0.21, above full's own
-    max(DPD, EOD), and was dominated.
+    max(DPD, EOD), and was dominated. Both fitted thresholds are above 0.5, so the gaps close
+    mostly by selecting fewer men (levelling down; the per-group table below shows it): whether
+    that is acceptable is a product decision, not a modelling one.
   * `int8` — a static-int8 (QDQ) quantization of `distilled` is built and measured every run and
     kept only if it is on the frontier (see below).
 
@@ -189,7 +191,7 @@ group fairness. A variant is an ONNX file plus a decision rule; two variants may
 * `golden.json` holds the encoded inputs, the group labels (every tenth row unlabelled), and every
   variant's probabilities, thresholds and decisions on the first 200 `eval.jsonl` rows.
 * Reproducible: a rerun writes byte-identical ONNX files, `eval.jsonl` and `golden.json`; with
-  `--skip-bench` (reusing `latency.json`) `model.yaml` and this card too. A measuring run changes
+  `--skip-bench` (reusing `latency.json`) `model.yaml`, `frontier.svg` and this card too. A measuring run changes
   only the cost figures.
 
 ## Limitations
