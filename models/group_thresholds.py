@@ -1,20 +1,20 @@
-"""Deterministic per-group decision thresholds (post-processing for demographic parity).
+"""Deterministic per-group decision thresholds (post-processing for equalized odds).
 
 Fairlearn's ThresholdOptimizer gives randomized thresholds (a row near a threshold is decided by
 a coin flip), which a gateway cannot reproduce per request or audit afterwards. Instead: on the
 validation split, every pair of thresholds on a fixed grid (0.05 .. 0.95 by 0.01) is tried, pairs
-whose selection-rate gap exceeds `bound` or whose equalized-odds gap (the larger of the TPR and
-FPR gaps) exceeds `odds_bound` are dropped, and the most accurate remaining pair wins (ties: the
-smaller gap, then the lower thresholds). The same inputs give the same thresholds. The second
-bound keeps the variant from buying parity of selection rates with a large gap in error rates
-(equal selection rates with unequal base rates push the TPRs apart)."""
+whose equalized-odds gap (the larger of the TPR and FPR gaps) exceeds `odds_bound` or whose
+selection-rate gap exceeds `dp_bound` are dropped, and the most accurate remaining pair wins
+(ties: the smaller selection-rate gap, then the lower thresholds). The same inputs give the same
+thresholds. The selection-rate bound keeps the variant inside a demographic-parity rule (the
+shipped policy's) while the error rates are equalized."""
 from __future__ import annotations
 
 import numpy as np
 
 
-def fit_dp_thresholds(p: np.ndarray, y: np.ndarray, groups: np.ndarray, values: list[str],
-                      grid: list[float], bound: float, odds_bound: float) -> dict[str, float]:
+def fit_group_thresholds(p: np.ndarray, y: np.ndarray, groups: np.ndarray, values: list[str],
+                         grid: list[float], dp_bound: float, odds_bound: float) -> dict[str, float]:
     assert len(values) == 2, "two groups: every pair of thresholds is tried"
     t = np.asarray(grid, dtype=np.float64)
     sel, tpr, fpr, correct, n = [], [], [], [], []
@@ -30,9 +30,9 @@ def fit_dp_thresholds(p: np.ndarray, y: np.ndarray, groups: np.ndarray, values: 
     gap = np.abs(sel[0][:, None] - sel[1][None, :])
     acc = (correct[0][:, None] + correct[1][None, :]) / (n[0] + n[1])
     odds = np.maximum(np.abs(tpr[0][:, None] - tpr[1][None, :]), np.abs(fpr[0][:, None] - fpr[1][None, :]))
-    ok = (gap <= bound) & (odds <= odds_bound)
+    ok = (gap <= dp_bound) & (odds <= odds_bound)
     if not ok.any():
-        raise ValueError(f"no threshold pair within gaps of {bound} / {odds_bound}")
+        raise ValueError(f"no threshold pair within gaps of {dp_bound} (DPD) / {odds_bound} (EOD)")
     best = None
     for i in range(len(t)):
         for j in range(len(t)):

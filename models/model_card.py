@@ -158,12 +158,20 @@ group fairness. A variant is an ONNX file plus a decision rule; two variants may
     is the weighted sum of its members' probabilities, exported as one MatMul + Sigmoid + MatMul
     graph and decided at 0.5 (deterministic). Demographic parity as the constraint was tried: it
     met the gap but cost 4.4 points of accuracy (0.829), past the 3-point budget.
-  * `full-dp`, `distilled-dp` — post-processing: the same files as `full` and `distilled` with
-    per-group thresholds for demographic parity. Fairlearn's ThresholdOptimizer gives randomized
+  * `full-eo`, `distilled-eo` — post-processing: the same files as `full` and `distilled` with
+    per-group thresholds for equalized odds. Fairlearn's ThresholdOptimizer gives randomized
     thresholds, which a gateway cannot reproduce per request or audit; instead every pair of
-    thresholds on a grid (0.05 … 0.95 by 0.01) is tried on the validation split, pairs with a
-    selection-rate gap or an equalized-odds gap above the variant's bound ({', '.join(f'{k}-dp {v}' for k, v in extra['dp_bound'].items())}: the tightest within the 3-point accuracy budget) are dropped and the most accurate pair is kept
-    (ties: the smaller gap, then the lower thresholds) — deterministic (`models/group_thresholds.py`).
+    thresholds on a grid (0.05 … 0.95 by 0.01) is tried on the validation split, pairs with an
+    equalized-odds gap above {extra['eo_bound']} (below the 0.05 target: the validation split is
+    small, so its gaps are noisy) or a selection-rate gap above {extra['eo_dp_bound']} (inside the
+    shipped policy's DPD 0.10) are dropped and the most accurate pair is kept (ties: the smaller
+    selection-rate gap, then the lower thresholds) — deterministic (`models/group_thresholds.py`).
+    Thresholds for demographic parity ≤ 0.05 were tried first and rejected: with base rates this
+    unequal, equal selection rates push the TPRs apart, so on adult.test such a variant either
+    lost more than 3 points or kept an equalized-odds gap of 0.19–0.21, above full's own
+    max(DPD, EOD), and was dominated. Both fitted thresholds are above 0.5, so the gaps close
+    mostly by selecting fewer men (levelling down; the per-group table below shows it): whether
+    that is acceptable is a product decision, not a modelling one.
   * `int8` — a static-int8 (QDQ) quantization of `distilled` is built and measured every run and
     kept only if it is on the frontier (see below).
 
@@ -176,13 +184,14 @@ group fairness. A variant is an ONNX file plus a decision rule; two variants may
   batch, one row at a time and in batches of {extra['invariance_chunk']} give the same
   probabilities — max |Δp| = {", ".join(f"{k} {v:.1e}" for k, v in extra['batch_diff'].items())}; bound 1e-6.
 * Targets: full accuracy ≥ 0.870; distilled within 1.5 points of full and ≥ 20× cheaper per row
-  at batch 32; fair, full-dp and distilled-dp each with DPD or EOD for sex ≤ 0.05 and at most 3
-  points below full; no variant dominated; the first variant uses no group label. The script
+  at batch 32; fair, full-eo and distilled-eo each with DPD or EOD for sex ≤ 0.05 and at most 3
+  points below full; full-eo and distilled-eo with DPD ≤ 0.10 (the shipped policy's rule); no
+  variant dominated; the first variant uses no group label. The script
   exits non-zero if any is missed.
 * `golden.json` holds the encoded inputs, the group labels (every tenth row unlabelled), and every
   variant's probabilities, thresholds and decisions on the first 200 `eval.jsonl` rows.
 * Reproducible: a rerun writes byte-identical ONNX files, `eval.jsonl` and `golden.json`; with
-  `--skip-bench` (reusing `latency.json`) `model.yaml` and this card too. A measuring run changes
+  `--skip-bench` (reusing `latency.json`) `model.yaml`, `frontier.svg` and this card too. A measuring run changes
   only the cost figures.
 
 ## Limitations

@@ -73,13 +73,16 @@ t.test('shipped policy: full breaches parity, the gateway switches to a mitigate
   t.ok(evalsAtSwitch >= 0, `switched (by evaluation ${evalsAtSwitch})`)
   t.ok(evalsAtSwitch - evalsAtMinSamples <= 3, `within 3 evaluation intervals of min_samples (${evalsAtSwitch - evalsAtMinSamples})`)
 
-  // Phase 2: the mitigated variant's own window: its served gap is within the rule.
+  // Phase 2: the mitigated variant's own window: its served gap is within the rule. full-eo's DPD
+  // on adult.test is 0.082, so the window must be large enough that sampling noise does not carry a
+  // gap that is within the rule past it: over consecutive eval.jsonl rows, 400 rows per group
+  // exceed 0.10 in 10% of start positions, 1,200 per group in none (about 7 s at 500/s).
   let after: number | null = null
   for (let s = 0; s < 60; s++) {
     await replay(1)
     const f = await get<Fairness>('/v1/fairness?model=income')
     const a = f.models[0]!.variants[target]?.attributes.sex
-    if (a !== undefined && Object.values(a.groups).every(g => g.n >= 2 * rule.min_samples)) { after = a.gaps.demographic_parity_difference; break }
+    if (a !== undefined && Object.values(a.groups).every(g => g.n >= 6 * rule.min_samples)) { after = a.gaps.demographic_parity_difference; break }
   }
   t.ok(after !== null && after <= rule.threshold, `DPD for sex served by ${target} after the switch: ${after?.toFixed(4)} <= ${rule.threshold}`)
 

@@ -7,12 +7,12 @@ import { parse, stringify } from 'yaml'
 import { readPolicies, validatePolicy } from '../../src/policy/index.js'
 import { ROOT } from '../helpers/gateway.js'
 
-const models = new Map([['income', { variants: ['full', 'distilled', 'fair', 'full-dp', 'distilled-dp'], attributes: ['sex', 'race'] }]])
+const models = new Map([['income', { variants: ['full', 'distilled', 'fair', 'full-eo', 'distilled-eo'], attributes: ['sex', 'race'] }]])
 const example = parse(readFileSync(join(ROOT, 'policies', 'income.yaml'), 'utf8'))
 
 t.test('policies/income.yaml validates', async t => {
   const p = readPolicies(join(ROOT, 'policies'), models).get('income')!
-  t.same(p.variants, ['full', 'distilled', 'fair', 'full-dp', 'distilled-dp'])
+  t.same(p.variants, ['full', 'distilled', 'fair', 'full-eo', 'distilled-eo'])
   t.equal(p.hysteresis, 3)
   t.ok(p.fairness.length >= 1)
 })

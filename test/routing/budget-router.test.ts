@@ -7,7 +7,7 @@ import { ActiveVariants, BudgetRouter } from '../../src/routing/index.js'
 
 function stubModel (names: string[]): any {
   const model: any = { name: 'm' }
-  const variants = names.map((name, index) => ({ name, index, state: 'ready', pool: null, key: `m/${name}`, model, rule: { usesGroups: name.endsWith('-dp') }, inlineRowMs: 0, runsInline (this: any, _rows: number) { return this.inlineRowMs > 0 }, inlineMs (this: any, rows: number) { return this.inlineRowMs * rows } }))
+  const variants = names.map((name, index) => ({ name, index, state: 'ready', pool: null, key: `m/${name}`, model, rule: { usesGroups: name.endsWith('-eo') }, inlineRowMs: 0, runsInline (this: any, _rows: number) { return this.inlineRowMs > 0 }, inlineMs (this: any, rows: number) { return this.inlineRowMs * rows } }))
   return Object.assign(model, { variants, variant: (n: string) => variants.find(v => v.name === n)!, hasVariant: (n: string) => names.includes(n) })
 }
 
@@ -31,14 +31,14 @@ t.test('picks the most preferred variant whose prediction fits the budget', asyn
 })
 
 t.test('while a fairness switch is in force, only variants satisfying the rule serve; a missed budget is counted', async t => {
-  const model = stubModel(['full', 'distilled', 'full-dp', 'distilled-dp'])
+  const model = stubModel(['full', 'distilled', 'full-eo', 'distilled-eo'])
   const active = new ActiveVariants()
   active.init(model)
-  const predicted: Record<string, number> = { full: 30, distilled: 1, 'full-dp': 30, 'distilled-dp': 12 }
+  const predicted: Record<string, number> = { full: 30, distilled: 1, 'full-eo': 30, 'distilled-eo': 12 }
   let allowed: Set<string> | undefined
   const missed: string[] = []
   const router = new BudgetRouter(active, v => ({ estimateWaitMs: () => predicted[v.name]!, ewmaBatchMs: 0 }) as any, {
-    preference: () => ['full', 'distilled', 'full-dp', 'distilled-dp'],
+    preference: () => ['full', 'distilled', 'full-eo', 'distilled-eo'],
     defaultBudget: () => 0,
     allowed: () => allowed,
     missedBudget: (_m, v) => { missed.push(v) }
@@ -48,13 +48,13 @@ t.test('while a fairness switch is in force, only variants satisfying the rule s
   predicted.distilled = 40
   t.equal(router.choose(model, job(20)).name, 'full', 'nothing fits: the fastest, never a group-threshold variant the policy did not select')
   predicted.distilled = 1
-  active.set('m', 'full-dp', 1)
-  allowed = new Set(['full-dp', 'distilled-dp'])
-  t.equal(router.choose(model, job(20)).name, 'distilled-dp', 'constrained: the fast variant that passes the rule')
-  t.equal(router.choose(model, job(50)).name, 'full-dp', 'the mitigated (active) variant when it fits')
+  active.set('m', 'full-eo', 1)
+  allowed = new Set(['full-eo', 'distilled-eo'])
+  t.equal(router.choose(model, job(20)).name, 'distilled-eo', 'constrained: the fast variant that passes the rule')
+  t.equal(router.choose(model, job(50)).name, 'full-eo', 'the mitigated (active) variant when it fits')
   t.same(missed, [], 'no budget missed so far')
-  t.equal(router.choose(model, job(5)).name, 'distilled-dp', 'nothing allowed fits: the fastest mitigated variant serves, not the fastest (distilled)')
-  t.same(missed, ['distilled-dp'], 'and the missed budget is counted')
+  t.equal(router.choose(model, job(5)).name, 'distilled-eo', 'nothing allowed fits: the fastest mitigated variant serves, not the fastest (distilled)')
+  t.same(missed, ['distilled-eo'], 'and the missed budget is counted')
 })
 
 /** A pool stub: fixed run costs per variant and a fixed wait per class (long / short). */
