@@ -4,6 +4,21 @@ import { FG_ERR_REQUEST_GROUP, FG_ERR_REQUEST_INVALID } from '../errors.js'
 import type { ModelRuntime } from '../models/index.js'
 
 export const MAX_BUDGET_MS = 60_000
+/** Longest request id, from the body `id` or the x-request-id header: it rides on every event. */
+export const MAX_REQUEST_ID = 256
+
+/**
+ * onRequest hook: an x-request-id is copied into every prediction event of the request, so an
+ * unbounded one could make a Kafka batch larger than the broker accepts. Capped like body `id`.
+ */
+export function checkRequestIdHeader (req: { headers: Record<string, unknown> }, _reply: unknown, done: (err?: Error) => void): void {
+  const h = req.headers['x-request-id']
+  if (h !== undefined && (typeof h !== 'string' || h.length > MAX_REQUEST_ID)) {
+    done(FG_ERR_REQUEST_INVALID('x-request-id header', `must be one string of at most ${MAX_REQUEST_ID} characters`))
+  } else {
+    done()
+  }
+}
 
 export function isObject (v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v)

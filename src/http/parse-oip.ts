@@ -3,7 +3,7 @@
 import { InferJob } from '../batching/index.js'
 import { FG_ERR_REQUEST_INVALID } from '../errors.js'
 import type { ModelRuntime } from '../models/index.js'
-import { isObject, parseBudget, parseGroups, parseVariant } from './parse-common.js'
+import { isObject, MAX_REQUEST_ID, parseBudget, parseGroups, parseVariant } from './parse-common.js'
 
 export interface ParseContext {
   now: number
@@ -60,7 +60,7 @@ export function parseOip (model: ModelRuntime, body: unknown, ctx: ParseContext,
   if (versionPin !== null) model.variant(versionPin)
   let requestId = ctx.requestId
   if (body.id !== undefined) {
-    if (typeof body.id !== 'string' || body.id.length > 256) throw FG_ERR_REQUEST_INVALID('id', 'must be a string of at most 256 characters')
+    if (typeof body.id !== 'string' || body.id.length > MAX_REQUEST_ID) throw FG_ERR_REQUEST_INVALID('id', `must be a string of at most ${MAX_REQUEST_ID} characters`)
     requestId = body.id
   }
   return new InferJob(model, rows, input, ids, perRow, budget, budget > 0 ? ctx.now + budget : Infinity, pinned, requestId, ctx.now)

@@ -9,7 +9,7 @@ import { Tracing, type Span } from '../telemetry/index.js'
 import { registerAdminRoutes } from './admin.js'
 import { handleFeedback } from './feedback.js'
 import { fairnessReport } from './fairness.js'
-import { isObject } from './parse-common.js'
+import { checkRequestIdHeader, isObject } from './parse-common.js'
 import { parseOip, type ParseContext } from './parse-oip.js'
 import { parsePredict } from './parse-predict.js'
 import { respondOip, respondPredictMany, respondPredictOne, sendError } from './respond.js'
@@ -84,6 +84,7 @@ export function buildServer (gw: Gateway, opts: ServerOptions = {}): FastifyInst
   // Declared up front, so every request object keeps one shape instead of gaining a property.
   app.decorateRequest('fgArrived', 0)
   app.addHook('onRequest', (req, _reply, done) => { req.fgArrived = clock.now(); done() })
+  app.addHook('onRequest', checkRequestIdHeader)
   // JSON only: a text/plain body would otherwise reach the parsers as a string.
   app.removeContentTypeParser('text/plain')
 

@@ -33,7 +33,7 @@ export class GatewayMetrics {
     this.queueDepth = new client.Gauge({ name: 'fairgate_queue_depth', help: 'Rows waiting in the batch queue', labelNames: ['model', 'variant'], registers, collect })
     this.activeVariant = new client.Gauge({ name: 'fairgate_active_variant', help: '1 for the variant the policy currently prefers', labelNames: ['model', 'variant'], registers })
     this.policyActions = new client.Counter({ name: 'fairgate_policy_actions_total', help: 'Decisions taken: switch, rollback, alert, recover (policy) or manual (admin)', labelNames: ['model', 'rule', 'action'], registers })
-    this.events = new client.Counter({ name: 'fairgate_events_total', help: 'Events by topic and outcome: buffered (accepted), sent (acked by Kafka), dropped (lost), failed (a send attempt failed; retried)', labelNames: ['topic', 'outcome'], registers })
+    this.events = new client.Counter({ name: 'fairgate_events_total', help: 'Events by topic and outcome: buffered (accepted), sent (acked by Kafka), dropped (lost), failed (a send attempt failed; retried), rejected (refused by Kafka for its content, e.g. larger than max.message.bytes; dropped)', labelNames: ['topic', 'outcome'], registers })
     this.eventBuffer = new client.Gauge({ name: 'fairgate_event_buffer', help: 'Events waiting for Kafka', labelNames: ['topic'], registers, collect })
     if (opts.defaultMetrics !== false) client.collectDefaultMetrics({ register: this.registry })
   }
