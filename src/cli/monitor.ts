@@ -4,11 +4,13 @@ import pino from 'pino'
 import { loadConfig } from '../config/index.js'
 import { buildMonitorServer } from '../http/index.js'
 import { MonitorService } from '../monitor/index.js'
+import { reloadOnHangup } from './signals.js'
 
 export async function monitor (args: { config?: string | undefined }): Promise<void> {
   const config = loadConfig({ file: args.config })
   const log = pino({ level: config.log.level, base: { replica: config.replica, role: 'monitor' } })
   const svc = new MonitorService(config, log)
+  reloadOnHangup(log, () => svc.policy)
   const app = buildMonitorServer({ monitor: svc.monitor, policy: svc.policy, metrics: svc.metrics, ready: () => svc.ready, status: () => svc.status() })
   const address = await app.listen({ host: config.http.host, port: config.http.port })
   log.info({ address }, 'fairgate monitor listening; catching up with the event log')

@@ -1,9 +1,10 @@
-// `fairgate serve`: load config, load models, listen; drain on SIGTERM/SIGINT.
+// `fairgate serve`: load config, load models, listen; drain on SIGTERM/SIGINT, reload policies on SIGHUP.
 import pino from 'pino'
 import type { FastifyBaseLogger } from 'fastify'
 import { loadConfig } from '../config/index.js'
 import { Gateway } from '../gateway.js'
 import { buildServer } from '../http/index.js'
+import { reloadOnHangup } from './signals.js'
 
 export interface ServeArgs { config?: string | undefined }
 
@@ -11,6 +12,7 @@ export async function serve (args: ServeArgs): Promise<void> {
   const config = loadConfig({ file: args.config })
   const log = pino({ level: config.log.level, base: { replica: config.replica } })
   const gw = new Gateway(config, { log })
+  reloadOnHangup(log, () => gw.policy)
   await gw.start()
   if (gw.tracing.enabled) log.info({ exporter: gw.tracing.exporter, endpoint: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT }, 'tracing on (OpenTelemetry)')
   const app = buildServer(gw, { loggerInstance: log as unknown as FastifyBaseLogger })
