@@ -1,6 +1,6 @@
 // Pieces shared by the OIP v2 and /v1/predict parsers: budgets, variant pins, group labels.
 // Every failure is a coded 4xx whose message names the field.
-import { FG_ERR_REQUEST_GROUP, FG_ERR_REQUEST_INVALID } from '../errors.js'
+import { FG_ERR_REQUEST_GROUP, FG_ERR_REQUEST_INVALID, type FairgateError } from '../errors.js'
 import type { ModelRuntime } from '../models/index.js'
 
 export const MAX_BUDGET_MS = 60_000
@@ -22,6 +22,14 @@ export function checkRequestIdHeader (req: { headers: Record<string, unknown> },
 
 export function isObject (v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v)
+}
+
+/**
+ * A value finite as a double but not as the float32 the model reads (|x| > 3.4e38): checked
+ * after encoding, since that is where it becomes ±Infinity and a null score.
+ */
+export function beyondFp32 (field: string): FairgateError {
+  return FG_ERR_REQUEST_INVALID(field, 'is beyond the FP32 range of the model input (|x| ≤ 3.4e38 once encoded)')
 }
 
 /** latency budget from the body (or the x-latency-budget-ms header); 0 = none given. */

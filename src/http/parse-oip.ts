@@ -3,7 +3,7 @@
 import { InferJob } from '../batching/index.js'
 import { FG_ERR_REQUEST_INVALID } from '../errors.js'
 import type { ModelRuntime } from '../models/index.js'
-import { isObject, MAX_REQUEST_ID, parseBudget, parseGroups, parseVariant } from './parse-common.js'
+import { beyondFp32, isObject, MAX_REQUEST_ID, parseBudget, parseGroups, parseVariant } from './parse-common.js'
 
 export interface ParseContext {
   now: number
@@ -36,6 +36,7 @@ export function parseOip (model: ModelRuntime, body: unknown, ctx: ParseContext,
       const x = data[i]
       if (typeof x !== 'number' || !Number.isFinite(x)) throw FG_ERR_REQUEST_INVALID(`inputs[0].data[${i}]`, 'must be a finite number')
       input[i] = x
+      if (!Number.isFinite(input[i])) throw beyondFp32(`inputs[0].data[${i}]`)
     }
   } else if (data.length === rows) {
     for (let r = 0; r < rows; r++) {
@@ -45,6 +46,7 @@ export function parseOip (model: ModelRuntime, body: unknown, ctx: ParseContext,
         const x = row[c]
         if (typeof x !== 'number' || !Number.isFinite(x)) throw FG_ERR_REQUEST_INVALID(`inputs[0].data[${r}][${c}]`, 'must be a finite number')
         input[r * width + c] = x
+        if (!Number.isFinite(input[r * width + c])) throw beyondFp32(`inputs[0].data[${r}][${c}]`)
       }
     }
   } else {
