@@ -189,7 +189,14 @@ export class Gateway {
     this.answered++
     const respond = job.respond
     job.respond = null
-    if (respond !== null) respond(job)
+    if (respond !== null) {
+      try {
+        respond(job)
+      } catch (err) {
+        // An answer that cannot be written fails that request alone, never the process.
+        this.log.error({ err: (err as Error).message }, 'writing an answer failed')
+      }
+    }
     // After the answer is written, so the router learns the whole time the gateway took.
     job.answeredAt = this.clock.now()
     this.router.observe(job)
