@@ -19,6 +19,7 @@ export class GatewayMetrics {
   readonly policyActions: client.Counter<'model' | 'rule' | 'action'>
   readonly events: client.Counter<'topic' | 'outcome'>
   readonly eventBuffer: client.Gauge<'topic'>
+  readonly feedback: client.Counter<'outcome'>
   private readonly collectors: Collect[] = []
 
   constructor (opts: { defaultMetrics?: boolean } = {}) {
@@ -35,6 +36,7 @@ export class GatewayMetrics {
     this.policyActions = new client.Counter({ name: 'fairgate_policy_actions_total', help: 'Decisions taken: switch, rollback, alert, recover (policy) or manual (admin)', labelNames: ['model', 'rule', 'action'], registers })
     this.events = new client.Counter({ name: 'fairgate_events_total', help: 'Events by topic and outcome: buffered (accepted), sent (acked by Kafka), dropped (lost), failed (a send attempt failed; retried), rejected (refused by Kafka for its content, e.g. larger than max.message.bytes; dropped)', labelNames: ['topic', 'outcome'], registers })
     this.eventBuffer = new client.Gauge({ name: 'fairgate_event_buffer', help: 'Events waiting for Kafka', labelNames: ['topic'], registers, collect })
+    this.feedback = new client.Counter({ name: 'fairgate_feedback_total', help: 'Feedback records read from the feedback topic (fairgate monitor): accepted (a valid label, joined now or when its prediction arrives) or invalid (no prediction id, a label other than 0/1/true/false; skipped)', labelNames: ['outcome'], registers })
     if (opts.defaultMetrics !== false) client.collectDefaultMetrics({ register: this.registry })
   }
 
