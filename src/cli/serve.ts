@@ -3,8 +3,11 @@ import pino from 'pino'
 import type { FastifyBaseLogger } from 'fastify'
 import { loadConfig } from '../config/index.js'
 import { Gateway } from '../gateway.js'
-import { buildServer } from '../http/index.js'
+import { buildServer, connectionsClosed, stopAccepting } from '../http/index.js'
 import { reloadOnHangup } from './signals.js'
+
+/** How long a drain waits for keep-alive connections to leave after their last answer. */
+const CONNECTION_GRACE_MS = 2_000
 
 export interface ServeArgs { config?: string | undefined }
 
@@ -27,9 +30,17 @@ export async function serve (args: ServeArgs): Promise<void> {
       process.exit(1)
     }, config.shutdown.drain_timeout_ms + config.events.flush_timeout_ms)
     timer.unref()
-    // Answer everything queued while new requests get 503 + Connection: close, then stop
-    // listening; the onClose hook flushes events and releases the sessions.
-    gw.drain().then(async () => { await app.close() }).then(() => {
+    // No new connections; requests on open ones get 503, and every answer from here on carries
+    // Connection: close. Once the queue is answered and the connections have gone (or after a
+    // short grace for ones idle since the signal), close; the onClose hook flushes events and
+    // releases the sessions. Closing idle keep-alive sockets at once would reset requests in transit.
+    gw.startDraining()
+    stopAccepting(app.server)
+    gw.drain().then(async () => {
+      const open = await connectionsClosed(app.server, Math.min(CONNECTION_GRACE_MS, config.shutdown.drain_timeout_ms))
+      if (open > 0) log.info({ connections: open }, 'closing connections idle since the signal')
+      await app.close()
+    }).then(() => {
       log.info({ accepted: gw.accepted, answered: gw.answered }, 'drained; bye')
       process.exit(0)
     }, (err: Error) => {

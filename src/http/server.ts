@@ -7,6 +7,7 @@ import type { Gateway } from '../gateway.js'
 import { nextPredictionId } from '../prediction-id.js'
 import { Tracing, type Span } from '../telemetry/index.js'
 import { registerAdminRoutes } from './admin.js'
+import { closeConnectionWhen } from './drain.js'
 import { handleFeedback } from './feedback.js'
 import { fairnessReport } from './fairness.js'
 import { checkRequestIdHeader, isObject } from './parse-common.js'
@@ -85,6 +86,7 @@ export function buildServer (gw: Gateway, opts: ServerOptions = {}): FastifyInst
   app.decorateRequest('fgArrived', 0)
   app.addHook('onRequest', (req, _reply, done) => { req.fgArrived = clock.now(); done() })
   app.addHook('onRequest', checkRequestIdHeader)
+  app.addHook('onSend', closeConnectionWhen(() => gw.isDraining))
   // JSON only: a text/plain body would otherwise reach the parsers as a string.
   app.removeContentTypeParser('text/plain')
 
