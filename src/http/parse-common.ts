@@ -32,11 +32,17 @@ export function beyondFp32 (field: string): FairgateError {
   return FG_ERR_REQUEST_INVALID(field, 'is beyond the FP32 range of the model input (|x| ≤ 3.4e38 once encoded)')
 }
 
-/** latency budget from the body (or the x-latency-budget-ms header); 0 = none given. */
+/** Decimal milliseconds as text: Number() alone would take "0x10" as 16 and "1e3" as 1000. */
+const DECIMAL_MS = /^\s*\d+(\.\d+)?\s*$/
+
+/**
+ * A latency budget, from the body or the x-latency-budget-ms header (the one parser for both,
+ * so the same value is valid or invalid wherever it comes from); 0 = none given.
+ */
 export function parseBudget (v: unknown, field: string): number {
   if (v === undefined || v === null) return 0
   let n = v
-  if (typeof v === 'string' && v.trim() !== '') n = Number(v)
+  if (typeof v === 'string' && DECIMAL_MS.test(v)) n = Number(v)
   if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0 || n > MAX_BUDGET_MS) {
     throw FG_ERR_REQUEST_INVALID(field, `must be a number of milliseconds in (0, ${MAX_BUDGET_MS}]`)
   }

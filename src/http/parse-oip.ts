@@ -9,7 +9,8 @@ export interface ParseContext {
   now: number
   maxRows: number
   defaultBudgetMs: number
-  headerBudget: unknown
+  /** The x-latency-budget-ms header, already parsed (0 = none): an invalid one is a 400 even when the body has a budget. */
+  headerBudget: number
   requestId: string
 }
 
@@ -56,8 +57,7 @@ export function parseOip (model: ModelRuntime, body: unknown, ctx: ParseContext,
   if (p !== undefined && !isObject(p)) throw FG_ERR_REQUEST_INVALID('parameters', 'must be an object')
   const params = p ?? {}
   const { ids, perRow } = parseGroups(model, params.group, params.groups, rows, 'parameters.')
-  const budget = parseBudget(params.latency_budget_ms, 'parameters.latency_budget_ms') ||
-    parseBudget(ctx.headerBudget, 'x-latency-budget-ms header') || ctx.defaultBudgetMs
+  const budget = parseBudget(params.latency_budget_ms, 'parameters.latency_budget_ms') || ctx.headerBudget || ctx.defaultBudgetMs
   const pinned = versionPin ?? parseVariant(model, params.variant, 'parameters.variant')
   if (versionPin !== null) model.variant(versionPin)
   let requestId = ctx.requestId

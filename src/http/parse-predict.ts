@@ -49,8 +49,7 @@ export function parsePredict (body: Record<string, unknown>, model: ModelRuntime
     for (let i = 0; i < rows; i++) encodeOne(model, inst[i], input, i, `instances[${i}]`)
   }
   const { ids, perRow } = parseGroups(model, body.group, body.groups, rows, '')
-  const budget = parseBudget(body.latency_budget_ms, 'latency_budget_ms') ||
-    parseBudget(ctx.headerBudget, 'x-latency-budget-ms header') || ctx.defaultBudgetMs
+  const budget = parseBudget(body.latency_budget_ms, 'latency_budget_ms') || ctx.headerBudget || ctx.defaultBudgetMs
   const pinned = parseVariant(model, body.variant, 'variant')
   return {
     job: new InferJob(model, rows, input, ids, perRow, budget, budget > 0 ? ctx.now + budget : Infinity, pinned, ctx.requestId, ctx.now),

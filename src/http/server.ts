@@ -10,7 +10,7 @@ import { registerAdminRoutes } from './admin.js'
 import { closeConnectionWhen } from './drain.js'
 import { handleFeedback } from './feedback.js'
 import { fairnessReport } from './fairness.js'
-import { checkRequestIdHeader, isObject } from './parse-common.js'
+import { checkRequestIdHeader, isObject, parseBudget } from './parse-common.js'
 import { parseOip, type ParseContext } from './parse-oip.js'
 import { parsePredict } from './parse-predict.js'
 import { respondOip, respondPredictMany, respondPredictOne, sendError } from './respond.js'
@@ -61,7 +61,7 @@ function context (gw: Gateway, req: FastifyRequest): ParseContext {
     now: req.fgArrived,
     maxRows: gw.config.http.max_rows_per_request,
     defaultBudgetMs: gw.config.batching.default_latency_budget_ms,
-    headerBudget: req.headers['x-latency-budget-ms'],
+    headerBudget: parseBudget(req.headers['x-latency-budget-ms'], 'x-latency-budget-ms header'),
     requestId: req.id
   }
 }
