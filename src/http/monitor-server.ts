@@ -6,6 +6,7 @@ import type { Monitor } from '../monitor/index.js'
 import type { PolicyController } from '../policy/index.js'
 import type { GatewayMetrics } from '../telemetry/index.js'
 import { fairnessReport } from './fairness.js'
+import { readQuery } from './query.js'
 import { sendError } from './respond.js'
 
 export function buildMonitorServer (opts: { monitor: Monitor, policy: PolicyController, metrics: GatewayMetrics, ready: () => boolean, status: () => object }): FastifyInstance {
@@ -14,8 +15,8 @@ export function buildMonitorServer (opts: { monitor: Monitor, policy: PolicyCont
     sendError(reply, err instanceof FairgateError ? err : new FairgateError('FG_ERR_INTERNAL', 500, 'internal error'))
   })
   app.setNotFoundHandler((req, reply) => { sendError(reply, FG_ERR_NOT_FOUND(req.method, req.url.split('?')[0] as string)) })
-  app.get<{ Querystring: { model?: string, window?: string } }>('/v1/fairness', async (req) => ({ ...fairnessReport(opts.monitor, req.query), policies: opts.policy.status() }))
-  app.get<{ Querystring: { model?: string } }>('/v1/decisions', async (req) => ({ decisions: opts.policy.decisions.list(req.query.model) }))
+  app.get('/v1/fairness', async (req) => ({ ...fairnessReport(opts.monitor, readQuery(req.query, ['model', 'window'])), policies: opts.policy.status() }))
+  app.get('/v1/decisions', async (req) => ({ decisions: opts.policy.decisions.list(readQuery(req.query, ['model']).model) }))
   app.get('/v1/monitor', async () => opts.status())
   app.get('/v2/health/live', async () => ({ live: true }))
   app.get('/v2/health/ready', async (_req, reply) => reply.code(opts.ready() ? 200 : 503).send({ ready: opts.ready() }))

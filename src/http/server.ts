@@ -12,6 +12,7 @@ import { handleFeedback } from './feedback.js'
 import { fairnessReport } from './fairness.js'
 import { checkRequestIdHeader, isObject, parseBudget } from './parse-common.js'
 import { parseOip, type ParseContext } from './parse-oip.js'
+import { readQuery } from './query.js'
 import { parsePredict } from './parse-predict.js'
 import { respondOip, respondPredictMany, respondPredictOne, sendError } from './respond.js'
 
@@ -29,6 +30,9 @@ export interface ServerOptions {
 }
 
 type ModelParams = { model: string, version?: string }
+
+const FAIRNESS_QUERY = ['model', 'window'] as const
+const DECISIONS_QUERY = ['model', 'limit'] as const
 
 /** A request while tracing is on carries its server span in this decorated field. */
 type TracedRequest = FastifyRequest & { fgSpan: Span | null }
@@ -146,14 +150,15 @@ export function buildServer (gw: Gateway, opts: ServerOptions = {}): FastifyInst
     return reply.code(r.status).send(r.body)
   })
 
-  app.get<{ Querystring: { model?: string, window?: string } }>('/v1/fairness', async (req) => ({
-    ...fairnessReport(gw.monitor!, req.query),
+  app.get('/v1/fairness', async (req) => ({
+    ...fairnessReport(gw.monitor!, readQuery(req.query, FAIRNESS_QUERY)),
     policies: gw.policy?.status() ?? []
   }))
-  app.get<{ Querystring: { model?: string, limit?: string } }>('/v1/decisions', async (req) => {
-    const limit = req.query.limit === undefined ? 100 : Number(req.query.limit)
+  app.get('/v1/decisions', async (req) => {
+    const q = readQuery(req.query, DECISIONS_QUERY)
+    const limit = q.limit === undefined ? 100 : /^\d+$/.test(q.limit) ? Number(q.limit) : NaN
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw FG_ERR_REQUEST_INVALID('limit', 'must be an integer from 1 to 1000')
-    return { decisions: gw.policy?.decisions.list(req.query.model, limit) ?? [] }
+    return { decisions: gw.policy?.decisions.list(q.model, limit) ?? [] }
   })
   registerAdminRoutes(app, gw)
 
