@@ -50,8 +50,12 @@ export class PolicyController implements RoutingPolicy {
         lkgWindowMs: opts.config.monitor.window_ms
       }, this.policies)
       : null
-    // A policy's first variant is the one to serve at start (until a decision says otherwise).
-    for (const p of this.policies.values()) if (opts.canServe(p.model, p.variants[0]!)) opts.active.set(p.model, p.variants[0]!, 0)
+    // A policy's first variant that can serve is the one to serve at start (until a decision
+    // says otherwise); one that failed to load is never shown as active.
+    for (const p of this.policies.values()) {
+      const first = p.variants.find(v => opts.canServe(p.model, v))
+      if (first !== undefined) opts.active.set(p.model, first, 0)
+    }
   }
 
   start (): void { this.engine?.start() }
