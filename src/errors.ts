@@ -30,6 +30,8 @@ function coded<A extends unknown[]> (code: string, status: number, fmt: (...a: A
 export const FG_ERR_CONFIG_INVALID = coded('FG_ERR_CONFIG_INVALID', 500, (path: string, why: string) => `invalid configuration at "${path}": ${why}`)
 export const FG_ERR_CONFIG_FILE = coded('FG_ERR_CONFIG_FILE', 500, (file: string, why: string) => `cannot read configuration file ${file}: ${why}`)
 
+export const FG_ERR_CONFIG_LISTEN = coded('FG_ERR_CONFIG_LISTEN', 500, (host: string, port: number, why: string) => `cannot listen on ${host}:${port} (http.host, http.port): ${why}`)
+
 // --- model manifests and sessions
 export const FG_ERR_MODEL_MANIFEST = coded('FG_ERR_MODEL_MANIFEST', 500, (file: string, path: string, why: string) => `invalid model manifest ${file} at "${path}": ${why}`)
 export const FG_ERR_MODEL_CHECKSUM = coded('FG_ERR_MODEL_CHECKSUM', 500, (file: string, want: string, got: string) => `sha256 mismatch for ${file}: manifest says ${want}, file is ${got}`)

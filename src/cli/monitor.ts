@@ -4,6 +4,7 @@ import pino from 'pino'
 import { loadConfig } from '../config/index.js'
 import { buildMonitorServer } from '../http/index.js'
 import { MonitorService } from '../monitor/index.js'
+import { listen } from './listen.js'
 import { reloadOnHangup } from './signals.js'
 
 export async function monitor (args: { config?: string | undefined }): Promise<void> {
@@ -12,7 +13,7 @@ export async function monitor (args: { config?: string | undefined }): Promise<v
   const svc = new MonitorService(config, log)
   reloadOnHangup(log, () => svc.policy)
   const app = buildMonitorServer({ monitor: svc.monitor, policy: svc.policy, metrics: svc.metrics, ready: () => svc.ready, status: () => svc.status() })
-  const address = await app.listen({ host: config.http.host, port: config.http.port })
+  const address = await listen(app, config.http.host, config.http.port)
   log.info({ address }, 'fairgate monitor listening; catching up with the event log')
   const stop = (): void => {
     void Promise.allSettled([svc.stop(), app.close()]).then(() => process.exit(0))

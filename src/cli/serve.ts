@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { loadConfig } from '../config/index.js'
 import { Gateway } from '../gateway.js'
 import { buildServer, connectionsClosed, stopAccepting } from '../http/index.js'
+import { listen } from './listen.js'
 import { reloadOnHangup } from './signals.js'
 
 /** How long a drain waits for keep-alive connections to leave after their last answer. */
@@ -50,6 +51,13 @@ export async function serve (args: ServeArgs): Promise<void> {
   }
   process.on('SIGTERM', () => { shutdown('SIGTERM') })
   process.on('SIGINT', () => { shutdown('SIGINT') })
-  const address = await app.listen({ host: config.http.host, port: config.http.port })
+  let address: string
+  try {
+    address = await listen(app, config.http.host, config.http.port)
+  } catch (err) {
+    // Not serving: release the sessions and the event stream before the CLI exits.
+    await gw.close(0).catch(() => {})
+    throw err
+  }
   log.info({ address, models: gw.registry.models.map(m => m.name) }, 'fairgate serving')
 }
