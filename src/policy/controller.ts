@@ -4,7 +4,7 @@
 // the gateway and `fairgate monitor` both use it.
 import type { Clock } from '../clock.js'
 import type { Config } from '../config/index.js'
-import { FairgateError, FG_ERR_MODEL_UNKNOWN, FG_ERR_MODEL_VARIANT_UNKNOWN } from '../errors.js'
+import { FairgateError, FG_ERR_MODEL_UNKNOWN, FG_ERR_MODEL_VARIANT_UNKNOWN, FG_ERR_POLICY_REMOVAL } from '../errors.js'
 import type { DecisionEvent } from '../events/index.js'
 import type { Logger } from '../models/index.js'
 import type { Monitor } from '../monitor/index.js'
@@ -65,11 +65,16 @@ export class PolicyController implements RoutingPolicy {
   preference (model: string): readonly string[] | undefined { return this.policies.get(model)?.variants }
   defaultBudget (model: string): number { return this.policies.get(model)?.latency.default_budget_ms ?? 0 }
 
-  /** Re-reads the policy files; a bad one is refused (thrown) and the last good ones stay. */
-  reload (): string[] {
+  /**
+   * Re-reads the policy files; a bad one is refused (thrown) and the last good ones stay. So is a
+   * reload that would drop a model's policy (a deleted file) unless `remove` says it is meant.
+   */
+  reload (opts: { remove?: boolean } = {}): string[] {
     let next: Map<string, Policy>
     try {
       next = readPolicies(this.opts.config.policy.dir, this.opts.models)
+      const dropped = [...this.policies.keys()].filter(m => !next.has(m))
+      if (dropped.length > 0 && opts.remove !== true) throw FG_ERR_POLICY_REMOVAL(dropped.map(m => `model "${m}"`).join(', '))
     } catch (err) {
       this.opts.log.error({ err: (err as Error).message }, 'policy reload refused; the last good policies stay in force')
       throw err

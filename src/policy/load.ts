@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
-import { FairgateError } from '../errors.js'
+import { FairgateError, FG_ERR_POLICY_DIR } from '../errors.js'
 import { policySchema, type Policy } from './schema.js'
 
 export const FG_ERR_POLICY_INVALID = (file: string, path: string, why: string): FairgateError =>
@@ -58,7 +58,8 @@ export function readPolicyFile (file: string, models: Map<string, ModelFacts>): 
 export function readPolicies (dir: string, models: Map<string, ModelFacts>): Map<string, Policy> {
   const out = new Map<string, Policy>()
   const root = resolve(dir)
-  if (!existsSync(root)) return out
+  // A typo in policy.dir must not start a gateway with no rules and no word about it.
+  if (!existsSync(root)) throw FG_ERR_POLICY_DIR(root)
   for (const f of readdirSync(root).filter(f => /\.ya?ml$/.test(f)).sort()) {
     const file = join(root, f)
     const p = readPolicyFile(file, models)
