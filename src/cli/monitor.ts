@@ -1,15 +1,15 @@
 // `fairgate monitor`: the Kafka consumer-group aggregator. Same /v1/fairness and /metrics as a
 // gateway, computed over the events of every replica.
-import pino from 'pino'
 import { loadConfig } from '../config/index.js'
 import { buildMonitorServer } from '../http/index.js'
 import { MonitorService } from '../monitor/index.js'
 import { listen } from './listen.js'
+import { createLogger } from './logger.js'
 import { reloadOnHangup } from './signals.js'
 
 export async function monitor (args: { config?: string | undefined }): Promise<void> {
   const config = loadConfig({ file: args.config })
-  const log = pino({ level: config.log.level, base: { replica: config.replica, role: 'monitor' } })
+  const log = createLogger(config, { role: 'monitor' })
   const svc = new MonitorService(config, log)
   reloadOnHangup(log, () => svc.policy)
   const app = buildMonitorServer({ monitor: svc.monitor, policy: svc.policy, metrics: svc.metrics, ready: () => svc.ready, status: () => svc.status() })

@@ -1,10 +1,10 @@
 // `fairgate serve`: load config, load models, listen; drain on SIGTERM/SIGINT, reload policies on SIGHUP.
-import pino from 'pino'
 import type { FastifyBaseLogger } from 'fastify'
 import { loadConfig } from '../config/index.js'
 import { Gateway } from '../gateway.js'
 import { buildServer, connectionsClosed, stopAccepting } from '../http/index.js'
 import { listen } from './listen.js'
+import { createLogger } from './logger.js'
 import { reloadOnHangup } from './signals.js'
 
 /** How long a drain waits for keep-alive connections to leave after their last answer. */
@@ -14,7 +14,7 @@ export interface ServeArgs { config?: string | undefined }
 
 export async function serve (args: ServeArgs): Promise<void> {
   const config = loadConfig({ file: args.config })
-  const log = pino({ level: config.log.level, base: { replica: config.replica } })
+  const log = createLogger(config, {})
   const gw = new Gateway(config, { log })
   reloadOnHangup(log, () => gw.policy)
   await gw.start()
