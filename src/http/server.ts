@@ -13,6 +13,7 @@ import { fairnessReport } from './fairness.js'
 import { checkRequestIdHeader, isObject, parseBudget } from './parse-common.js'
 import { parseOip, type ParseContext } from './parse-oip.js'
 import { readQuery } from './query.js'
+import { serverTimeouts } from './timeouts.js'
 import { parsePredict } from './parse-predict.js'
 import { respondOip, respondPredictMany, respondPredictOne, sendError } from './respond.js'
 
@@ -74,6 +75,7 @@ export function buildServer (gw: Gateway, opts: ServerOptions = {}): FastifyInst
   const app = Fastify({
     ...(opts.loggerInstance !== undefined ? { loggerInstance: opts.loggerInstance } : { logger: opts.logger ?? false }),
     bodyLimit: gw.config.http.body_limit_bytes,
+    ...serverTimeouts(gw.config.http),
     // Per-request log lines cost throughput and could carry labels; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
@@ -81,6 +83,7 @@ export function buildServer (gw: Gateway, opts: ServerOptions = {}): FastifyInst
     genReqId: () => nextPredictionId()
   })
   app.decorate('fairgate', gw)
+  app.server.maxConnections = gw.config.http.max_connections
   // One boolean decides once, here, whether requests are traced; off adds no hook and no work.
   const tracing = gw.tracing
   const traced = tracing.enabled
