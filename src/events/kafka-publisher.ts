@@ -72,6 +72,10 @@ export class KafkaPublisher {
   private sending = false
   private inflightSince = 0
   private stalledLogged = false
+  /** The last send failure or content refusal, for the shutdown report (null: none since the last ack). */
+  private lastError: string | null = null
+  /** When the stream was first asked to flush (shutdown), for the shutdown report. */
+  private flushSince = -1
   private backoffMs = 0
   private retryAt = 0
   private closed = false
@@ -313,6 +317,7 @@ export class KafkaPublisher {
 
   private sent (): void {
     this.countBatch('sent', true)
+    this.lastError = null
     this.advance((this.batch as WireBatch).n)
     this.sending = false
     this.backoffMs = 0
@@ -330,6 +335,7 @@ export class KafkaPublisher {
       return
     }
     const n = this.inflight
+    this.lastError = (err as Error).message
     this.countBatch('failed', false)
     this.sending = false
     this.backoff()
@@ -408,6 +414,7 @@ export class KafkaPublisher {
 
   /** Resolves when everything buffered is acked, or after timeoutMs (whichever first). */
   async flush (timeoutMs: number): Promise<void> {
+    if (this.flushSince < 0) this.flushSince = this.clock.now()
     if (this.backlog === 0) return
     this.pump(true)
     await new Promise<void>(resolve => {
@@ -426,10 +433,20 @@ export class KafkaPublisher {
     this.flushBuffered()
     const left = this.backlog
     if (left > 0) {
-      for (let k = 0; k < this.ring.size; k++) this.counters[this.ring.topic[this.ring.at(k)] as number]!.dropped.inc()
+      // What this process can know: the ring was never sent (lost), while the batch in flight
+      // was written to a socket and may still land: Kafka has not said either way.
+      const buffered = this.ring.size
+      const inFlight = left - buffered
+      for (let k = 0; k < buffered; k++) this.counters[this.ring.topic[this.ring.at(k)] as number]!.dropped.inc()
       if (this.batch !== null) this.countBatch('dropped', false)
       for (const part of this.parts) { this.batch = part; this.countBatch('dropped', false) }
-      this.log.error({ events: left, timeout_ms: timeoutMs }, 'kafka unreachable at shutdown; buffered events are lost')
+      this.log.error({
+        lost: buffered,
+        in_flight_unacknowledged: inFlight,
+        flushed_for_ms: this.flushSince < 0 ? 0 : Math.round(this.clock.now() - this.flushSince),
+        connected: this.connected,
+        last_error: this.lastError ?? (this.stalledLogged ? 'send not acknowledged (broker unreachable or stalled)' : null)
+      }, 'events not acknowledged by kafka at shutdown: the buffered ones are lost, the in-flight ones may have landed (counted as dropped)')
     }
     await this.transport.close(2_000)
   }
