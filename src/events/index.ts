@@ -15,6 +15,7 @@ export { decisionMessage, followDecisions, type DecisionFollower } from './decis
 export { CE_TYPES, ceHeaders, isoTime } from './cloudevents.js'
 export type { PredictionEvent, FeedbackEvent, DecisionEvent } from './schema.js'
 export type { OutboundMessage } from './event-ring.js'
+export { feedbackLabel, LABEL_RULE, PREDICTION_ID_RULE } from './feedback-record.js'
 export { KafkaPublisher, TOPIC_PREDICTIONS, TOPIC_FEEDBACK, TOPIC_DECISIONS }
 
 export interface EventStream {

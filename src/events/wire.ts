@@ -85,9 +85,15 @@ export type ToWorker =
   | { t: 'send', id: number, batch: WireBatch }
   | { t: 'disconnect', id: number }
 
+/**
+ * A send refused for its content. oversized: indices of events that fit in no record batch
+ * (checked before sending); null when the broker itself refused the batch.
+ */
+export interface ContentRefusal { oversized: number[] | null, limit: number }
+
 export type FromWorker =
   | { t: 'done', id: number }
-  | { t: 'error', id: number, message: string }
+  | { t: 'error', id: number, message: string, content?: ContentRefusal }
   | { t: 'log', level: 'info' | 'warn' | 'error', obj: Record<string, unknown>, msg: string }
 
 /** Builds WireBatch.strs and cuts, event by event ('' and '' where msgs holds a prebuilt message). */
@@ -106,6 +112,26 @@ export class WireStrings {
   }
 
   get value (): string { return this.strs }
+}
+
+/**
+ * The events `pick` (indices, ascending) of a batch as a batch of their own. Groups and features
+ * are shared: the offsets in nums still point into them.
+ */
+export function subBatch (b: WireBatch, pick: number[]): WireBatch {
+  const n = pick.length
+  const topics = new Uint8Array(n)
+  const strs = new WireStrings(n)
+  const nums = new Float64Array(n * NUMS)
+  const msgs = b.msgs === null ? null : new Array<OutboundMessage | null>(n).fill(null)
+  for (let j = 0; j < n; j++) {
+    const k = pick[j] as number
+    topics[j] = b.topics[k] as number
+    strs.add(wireId(b, k), wireRequestId(b, k))
+    nums.set(b.nums.subarray(k * NUMS, (k + 1) * NUMS), j * NUMS)
+    if (msgs !== null) msgs[j] = (b.msgs as Array<OutboundMessage | null>)[k] ?? null
+  }
+  return { n, topics, strs: strs.value, cuts: strs.cuts, nums, groups: b.groups, features: b.features, msgs, newLanes: null }
 }
 
 /** Event k's prediction id. */

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { FG_ERR_REQUEST_INVALID } from '../errors.js'
 import type { InferenceApi } from '../gateway.js'
 import type { Span } from '../telemetry/index.js'
-import { isObject } from './parse-common.js'
+import { isObject, parseBudget } from './parse-common.js'
 import { parseOip, type ParseContext } from './parse-oip.js'
 import { parsePredict } from './parse-predict.js'
 import { respondOip, respondPredictMany, respondPredictOne } from './respond.js'
@@ -27,7 +27,7 @@ export function inferenceRoutes (app: FastifyInstance, inference: InferenceApi):
     now: req.fgArrived,
     maxRows,
     defaultBudgetMs,
-    headerBudget: req.headers['x-latency-budget-ms'],
+    headerBudget: parseBudget(req.headers['x-latency-budget-ms'], 'x-latency-budget-ms header'),
     requestId: req.id
   })
 

@@ -3,13 +3,15 @@
 import { InferJob } from '../batching/index.js'
 import { FG_ERR_REQUEST_INVALID } from '../errors.js'
 import type { ModelRuntime } from '../models/index.js'
-import { isObject, parseBudget, parseGroups, parseVariant } from './parse-common.js'
+import { MAX_REQUEST_ID } from './error-contract.js'
+import { beyondFp32, isObject, parseBudget, parseGroups, parseVariant } from './parse-common.js'
 
 export interface ParseContext {
   now: number
   maxRows: number
   defaultBudgetMs: number
-  headerBudget: unknown
+  /** The x-latency-budget-ms header, already parsed (0 = none): an invalid one is a 400 even when the body has a budget. */
+  headerBudget: number
   requestId: string
 }
 
@@ -36,6 +38,7 @@ export function parseOip (model: ModelRuntime, body: unknown, ctx: ParseContext,
       const x = data[i]
       if (typeof x !== 'number' || !Number.isFinite(x)) throw FG_ERR_REQUEST_INVALID(`inputs[0].data[${i}]`, 'must be a finite number')
       input[i] = x
+      if (!Number.isFinite(input[i])) throw beyondFp32(`inputs[0].data[${i}]`)
     }
   } else if (data.length === rows) {
     for (let r = 0; r < rows; r++) {
@@ -45,6 +48,7 @@ export function parseOip (model: ModelRuntime, body: unknown, ctx: ParseContext,
         const x = row[c]
         if (typeof x !== 'number' || !Number.isFinite(x)) throw FG_ERR_REQUEST_INVALID(`inputs[0].data[${r}][${c}]`, 'must be a finite number')
         input[r * width + c] = x
+        if (!Number.isFinite(input[r * width + c])) throw beyondFp32(`inputs[0].data[${r}][${c}]`)
       }
     }
   } else {
@@ -54,13 +58,12 @@ export function parseOip (model: ModelRuntime, body: unknown, ctx: ParseContext,
   if (p !== undefined && !isObject(p)) throw FG_ERR_REQUEST_INVALID('parameters', 'must be an object')
   const params = p ?? {}
   const { ids, perRow } = parseGroups(model, params.group, params.groups, rows, 'parameters.')
-  const budget = parseBudget(params.latency_budget_ms, 'parameters.latency_budget_ms') ||
-    parseBudget(ctx.headerBudget, 'x-latency-budget-ms header') || ctx.defaultBudgetMs
+  const budget = parseBudget(params.latency_budget_ms, 'parameters.latency_budget_ms') || ctx.headerBudget || ctx.defaultBudgetMs
   const pinned = versionPin ?? parseVariant(model, params.variant, 'parameters.variant')
   if (versionPin !== null) model.variant(versionPin)
   let requestId = ctx.requestId
   if (body.id !== undefined) {
-    if (typeof body.id !== 'string' || body.id.length > 256) throw FG_ERR_REQUEST_INVALID('id', 'must be a string of at most 256 characters')
+    if (typeof body.id !== 'string' || body.id.length > MAX_REQUEST_ID) throw FG_ERR_REQUEST_INVALID('id', `must be a string of at most ${MAX_REQUEST_ID} characters`)
     requestId = body.id
   }
   return new InferJob(model, rows, input, ids, perRow, budget, budget > 0 ? ctx.now + budget : Infinity, pinned, requestId, ctx.now)

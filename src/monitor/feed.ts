@@ -46,6 +46,7 @@ export class MonitorFeed {
     const waiting = this.pending.get(ev.id)
     if (waiting !== undefined) {
       this.pending.delete(ev.id)
+      this.stats.pendingLabels = this.pending.size
       this.join(ev.id, waiting.label)
     }
   }

@@ -108,7 +108,7 @@ export class Monitor implements PredictionSink {
     mm.model.variants.forEach((v, vi) => {
       const w = mm.windows[vi]!
       const s = w.sum(now, windowMs, mm.sums)
-      variants[v] = buildVariantReport(mm.layout, s, w.scoreBins, mm.baseline, this.settings, w.late, w.lateLabels)
+      variants[v] = buildVariantReport(mm.layout, s, w.scoreBins, mm.baseline, this.settings, w.late, w.lateLabels, w.nonFinite)
     })
     const report: FairnessReport = {
       model,

@@ -56,6 +56,8 @@ export interface VariantReport {
   latency_ms: { p50: number | null, p95: number | null, p99: number | null }
   late_events: number
   late_labels: number
+  /** Predictions and labels left out because their score was not a finite number. */
+  non_finite_scores: number
   attributes: Record<string, AttributeReport>
 }
 
@@ -82,7 +84,7 @@ export function latencyQuantile (hist: Uint32Array, at: number, q: number): numb
 const maxMin = (xs: number[]): [number, number] => [Math.max(...xs), Math.min(...xs)]
 const nn = (x: number): number | null => Number.isFinite(x) ? x : null
 
-export function buildVariantReport (layout: GroupLayout, s: WindowSums, scoreBins: number, baseline: Baseline | undefined, opt: ReportSettings, late: number, lateLabels: number): VariantReport {
+export function buildVariantReport (layout: GroupLayout, s: WindowSums, scoreBins: number, baseline: Baseline | undefined, opt: ReportSettings, late: number, lateLabels: number, nonFinite = 0): VariantReport {
   const attributes: Record<string, AttributeReport> = {}
   for (const attr of layout.attributes) {
     const groups: Record<string, GroupReport> = {}
@@ -187,6 +189,7 @@ export function buildVariantReport (layout: GroupLayout, s: WindowSums, scoreBin
     latency_ms: { p50: latencyQuantile(s.latAll, 0, 0.5), p95: latencyQuantile(s.latAll, 0, 0.95), p99: latencyQuantile(s.latAll, 0, 0.99) },
     late_events: late,
     late_labels: lateLabels,
+    non_finite_scores: nonFinite,
     attributes
   }
 }

@@ -72,6 +72,11 @@ export class SlidingWindow {
   /** Events older than the window when they arrived, and labels for predictions gone from it. */
   late = 0
   lateLabels = 0
+  /**
+   * Predictions and labels whose score was not a finite number (a model can emit NaN): counted
+   * here and left out, so one of them cannot turn a whole window's calibration into NaN.
+   */
+  nonFinite = 0
   private readonly cellScratch: Int32Array
 
   constructor (
@@ -114,6 +119,7 @@ export class SlidingWindow {
 
   /** One prediction. groupIds holds the model's base attribute ids at `at`. */
   add (ts: number, now: number, groupIds: ArrayLike<number>, at: number, score: number, decision: number, latencyMs: number): void {
+    if (!Number.isFinite(score)) { this.nonFinite++; return }
     const b = this.bucketFor(ts, now)
     if (b === null) { this.late++; return }
     b.total++
@@ -136,6 +142,7 @@ export class SlidingWindow {
 
   /** A label joined to a prediction made at ts (counted in that prediction's bucket). */
   addLabel (ts: number, now: number, groupIds: ArrayLike<number>, at: number, score: number, decision: number, label: number): void {
+    if (!Number.isFinite(score)) { this.nonFinite++; return }
     const b = this.bucketFor(ts, now)
     if (b === null) { this.lateLabels++; return }
     const cells = this.cellScratch
