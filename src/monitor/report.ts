@@ -3,6 +3,7 @@
 // equalized odds = the larger of the TPR and FPR differences), and drift against the baseline.
 import type { GroupLayout } from './layout.js'
 import { psi, wilson, newcombe, type Interval } from './stats.js'
+import { suppressedGroups } from './suppression.js'
 import { LAT_BINS, latencyEdge, type WindowSums } from './window.js'
 
 export interface ReportSettings {
@@ -33,7 +34,10 @@ export interface GroupReport {
 
 export interface AttributeReport {
   groups: Record<string, GroupReport>
-  /** Groups with fewer than report_min rows, not shown. */
+  /**
+   * Groups not shown: those with fewer than report_min rows, and the smallest others it takes for
+   * the hidden ones to hold ≥ report_min rows together (complementary suppression, suppression.ts).
+   */
   suppressed: number
   gaps: {
     demographic_parity_difference: number | null
@@ -96,11 +100,12 @@ export function buildVariantReport (layout: GroupLayout, s: WindowSums, scoreBin
     const p95s: number[] = []
     const psis: number[] = []
     const base = baseline?.get(attr.name)
+    const hidden = suppressedGroups(s.n, layout, attr, opt.reportMin)
     attr.values.forEach((value, gid) => {
       const c = attr.offset + gid
       const n = s.n[c]!
       if (n === 0) return // absent groups take no part, as in Fairlearn
-      if (n < opt.reportMin) { suppressed++; return }
+      if (hidden.has(gid)) { suppressed++; return }
       const k = s.pos[c]!
       const tp = s.tp[c]!; const fn = s.fn[c]!; const fp = s.fp[c]!; const tn = s.tn[c]!
       const positives = tp + fn
