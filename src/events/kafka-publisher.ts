@@ -22,6 +22,7 @@ import type { Config } from '../config/index.js'
 import type { Logger, VariantRuntime } from '../models/index.js'
 import type { GatewayMetrics } from '../telemetry/index.js'
 import { EventRing, type OutboundMessage } from './event-ring.js'
+import { FailedOnce } from './failed-once.js'
 import { KafkaTransport, TransportContentError } from './kafka-transport.js'
 import { N_BATCH, N_DECISION, N_FEATURES, N_GROUPS, N_LANE, N_LATENCY, N_QUEUE, N_SCORE, N_THRESHOLD, N_TS, NUMS, subBatch, wireRequestId, WireStrings, type LaneDef, type WireBatch } from './wire.js'
 
@@ -68,6 +69,8 @@ export class KafkaPublisher {
   private batch: WireBatch | null = null
   /** What is left of a batch split after a content refusal, sent one after the other. */
   private parts: WireBatch[] = []
+  /** Batches whose events were counted as failed: a retry of the same batch counts nothing more. */
+  private readonly failedOnce = new FailedOnce<WireBatch>()
   private inflight = 0
   private sending = false
   private inflightSince = 0
@@ -371,7 +374,7 @@ export class KafkaPublisher {
     }
     const n = this.inflight
     this.lastError = (err as Error).message
-    this.countBatch('failed', false)
+    if (this.failedOnce.first(this.batch as WireBatch)) this.countBatch('failed', false)
     this.sending = false
     this.backoff()
     this.log.warn({ err: (err as Error).message, events: n, retry_in_ms: this.backoffMs }, 'kafka send failed; will retry the same events')
@@ -409,6 +412,7 @@ export class KafkaPublisher {
       for (let k = 0; k < b.n; k++) if (!badSet.has(k)) keep.push(k)
       this.inflight -= bad.length
       this.batch = subBatch(b, keep)
+      this.failedOnce.split(b, [this.batch])
     } else {
       const all = Array.from({ length: b.n }, (_, k) => k)
       const mid = b.n >> 1
@@ -416,6 +420,7 @@ export class KafkaPublisher {
       // One line per refused batch, not one per halving.
       if (this.parts.length === 0) this.log.warn({ err: err.message, events: b.n }, 'kafka refused a batch for its content; sending it in halves')
       this.parts.unshift(subBatch(b, all.slice(mid)))
+      this.failedOnce.split(b, [this.batch, this.parts[0] as WireBatch])
     }
     this.notify()
     this.pump(true)
