@@ -24,7 +24,7 @@ import type { GatewayMetrics } from '../telemetry/index.js'
 import { EventRing, type OutboundMessage } from './event-ring.js'
 import { FailedOnce } from './failed-once.js'
 import { KafkaTransport, TransportContentError } from './kafka-transport.js'
-import { N_BATCH, N_DECISION, N_FEATURES, N_GROUPS, N_LANE, N_LATENCY, N_QUEUE, N_SCORE, N_THRESHOLD, N_TS, NUMS, subBatch, wireRequestId, WireStrings, type LaneDef, type WireBatch } from './wire.js'
+import { N_BATCH, N_DECISION, N_FEATURES, N_GROUPS, N_LANE, N_LATENCY, N_QUEUE, N_ROWS, N_SCORE, N_THRESHOLD, N_TS, NUMS, subBatch, wireRequestId, WireStrings, type LaneDef, type WireBatch } from './wire.js'
 
 export const TOPIC_PREDICTIONS = 0
 export const TOPIC_FEEDBACK = 1
@@ -210,6 +210,7 @@ export class KafkaPublisher {
       nums[o + N_LATENCY] = latency
       nums[o + N_QUEUE] = queue
       nums[o + N_BATCH] = job.batchSize
+      nums[o + N_ROWS] = job.rows
       const from = job.groupsPerRow ? r * attrs : 0
       for (let a = 0; a < attrs; a++) ring.groups[i * stride + a] = job.groupIds[from + a] as number
       if (width > 0) ring.features[i] = job.input.slice(r * width, (r + 1) * width)

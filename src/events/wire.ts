@@ -27,7 +27,7 @@ export interface LaneDef {
 }
 
 /** Numbers per event in WireBatch.nums. */
-export const NUMS = 10
+export const NUMS = 11
 export const N_LANE = 0
 export const N_TS = 1
 export const N_SCORE = 2
@@ -40,6 +40,8 @@ export const N_GROUPS = 7
 export const N_FEATURES = 8
 /** The threshold the row was decided at (the variant's decision rule). */
 export const N_THRESHOLD = 9
+/** Rows of the row's request. */
+export const N_ROWS = 10
 
 export interface WireBatch {
   /** Events in this batch, oldest first. */
@@ -189,7 +191,7 @@ export class PredictionEncoder {
     const lane = this.lanes[nums[o + N_LANE] as number]!
     const id = wireId(b, k)
     const ts = nums[o + N_TS] as number
-    let value = `{"id":${JSON.stringify(id)},"request_id":${JSON.stringify(wireRequestId(b, k))},"ts":${num(ts)}${lane.prefix}${num(nums[o + N_SCORE] as number)},"decision":${nums[o + N_DECISION] as number},"threshold":${num(nums[o + N_THRESHOLD] as number)},"latency_ms":${num(Math.round((nums[o + N_LATENCY] as number) * 1000) / 1000)},"queue_ms":${num(Math.round((nums[o + N_QUEUE] as number) * 1000) / 1000)},"batch_size":${num(nums[o + N_BATCH] as number)}${this.replicaTail}`
+    let value = `{"id":${JSON.stringify(id)},"request_id":${JSON.stringify(wireRequestId(b, k))},"ts":${num(ts)}${lane.prefix}${num(nums[o + N_SCORE] as number)},"decision":${nums[o + N_DECISION] as number},"threshold":${num(nums[o + N_THRESHOLD] as number)},"latency_ms":${num(Math.round((nums[o + N_LATENCY] as number) * 1000) / 1000)},"queue_ms":${num(Math.round((nums[o + N_QUEUE] as number) * 1000) / 1000)},"batch_size":${num(nums[o + N_BATCH] as number)},"request_rows":${num(nums[o + N_ROWS] as number)}${this.replicaTail}`
     const g = nums[o + N_GROUPS] as number
     if (this.init.includeGroups) {
       value += ',"groups":{'

@@ -56,7 +56,10 @@ export interface AttributeReport {
 
 export interface VariantReport {
   n: number
+  /** Requests the n rows came in (the latency SLO counts requests, not rows). */
+  requests: number
   selection_rate: number | null
+  /** Over requests: each request once, whatever its rows. The groups' latencies are over rows. */
   latency_ms: { p50: number | null, p95: number | null, p99: number | null }
   late_events: number
   late_labels: number
@@ -66,7 +69,7 @@ export interface VariantReport {
 }
 
 /** Quantile q of a latency histogram, interpolated geometrically inside the bin. */
-export function latencyQuantile (hist: Uint32Array, at: number, q: number): number | null {
+export function latencyQuantile (hist: ArrayLike<number>, at: number, q: number): number | null {
   let n = 0
   for (let b = 0; b < LAT_BINS; b++) n += hist[at + b]!
   if (n === 0) return null
@@ -190,6 +193,7 @@ export function buildVariantReport (layout: GroupLayout, s: WindowSums, scoreBin
   }
   return {
     n: s.total,
+    requests: Math.round(s.requests),
     selection_rate: s.total > 0 ? s.totalPositive / s.total : null,
     latency_ms: { p50: latencyQuantile(s.latAll, 0, 0.5), p95: latencyQuantile(s.latAll, 0, 0.95), p99: latencyQuantile(s.latAll, 0, 0.99) },
     late_events: late,
