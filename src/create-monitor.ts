@@ -37,6 +37,9 @@ export class MonitorService {
   private consumer: EventConsumer | null = null
   private caughtUp = false
   private readonly expiry: NodeJS.Timeout
+  private readonly accepted: { inc: () => void }
+  private readonly invalid: { inc: () => void }
+  private invalidLogged = 0
 
   constructor (readonly config: Config, private readonly log: Logger, private readonly clock: Clock = systemClock, metrics?: GatewayMetrics) {
     if (config.kafka.brokers.length === 0) throw FG_ERR_CONFIG_INVALID('kafka.brokers', 'fairgate monitor needs at least one broker (FAIRGATE_KAFKA_BROKERS)')
@@ -47,6 +50,8 @@ export class MonitorService {
     this.feed = new MonitorFeed(this.monitor, config.monitor.feedback_store_size, config.monitor.feedback_ttl_ms, () => clock.wallNow())
     this.metrics = metrics ?? new GatewayMetrics()
     registerFairnessMetrics(this.metrics, this.monitor)
+    this.accepted = this.metrics.feedback.labels('accepted')
+    this.invalid = this.metrics.feedback.labels('invalid')
     this.expiry = setInterval(() => { this.feed.expirePending() }, 10_000)
     this.expiry.unref()
     for (const m of registry.models) this.active.init(m)
@@ -85,7 +90,15 @@ export class MonitorService {
       log: this.log,
       groupId,
       sinceMs: this.clock.wallNow() - this.config.monitor.window_ms,
-      handlers: { onPrediction: ev => { this.feed.onPrediction(ev) }, onFeedback: ev => { this.feed.onFeedback(ev) } }
+      handlers: {
+        onPrediction: ev => { this.feed.onPrediction(ev) },
+        onFeedback: ev => { this.accepted.inc(); this.feed.onFeedback(ev) },
+        onInvalidFeedback: field => {
+          this.invalid.inc()
+          // The first one is worth a line; the counter tells how many followed.
+          if (this.invalidLogged++ === 0) this.log.warn({ field }, 'invalid feedback record skipped (fairgate_feedback_total{outcome="invalid"} counts them)')
+        }
+      }
     })
     await this.consumer.caughtUp
     // Follow everyone's decisions (so rules evaluate the variant actually served).

@@ -30,6 +30,12 @@ function coded<A extends unknown[]> (code: string, status: number, fmt: (...a: A
 export const FG_ERR_CONFIG_INVALID = coded('FG_ERR_CONFIG_INVALID', 500, (path: string, why: string) => `invalid configuration at "${path}": ${why}`)
 export const FG_ERR_CONFIG_FILE = coded('FG_ERR_CONFIG_FILE', 500, (file: string, why: string) => `cannot read configuration file ${file}: ${why}`)
 
+export const FG_ERR_CONFIG_LISTEN = coded('FG_ERR_CONFIG_LISTEN', 500, (host: string, port: number, why: string) => `cannot listen on ${host}:${port} (http.host, http.port): ${why}`)
+
+// --- policies
+export const FG_ERR_POLICY_DIR = coded('FG_ERR_POLICY_DIR', 500, (dir: string) => `policy directory ${dir} does not exist (policy.dir); create it, empty for no policies`)
+export const FG_ERR_POLICY_REMOVAL = coded('FG_ERR_POLICY_REMOVAL', 409, (models: string) => `reload would remove every rule of ${models}; the policies stay in force (POST /v1/policies/reload?remove=true removes them)`)
+
 // --- model manifests and sessions
 export const FG_ERR_MODEL_MANIFEST = coded('FG_ERR_MODEL_MANIFEST', 500, (file: string, path: string, why: string) => `invalid model manifest ${file} at "${path}": ${why}`)
 export const FG_ERR_MODEL_CHECKSUM = coded('FG_ERR_MODEL_CHECKSUM', 500, (file: string, want: string, got: string) => `sha256 mismatch for ${file}: manifest says ${want}, file is ${got}`)

@@ -71,7 +71,7 @@ export interface VariantsApi {
   queuedRows: (v: VariantRuntime) => number
   manualSwitch: (model: string, variant: string, who: string) => DecisionEvent
   manualRollback: (model: string, who: string) => DecisionEvent
-  reloadPolicies: () => string[]
+  reloadPolicies: (opts?: { remove?: boolean }) => string[]
 }
 
 /** What health and model metadata use. */
@@ -120,63 +120,77 @@ export async function createGateway (config: Config, deps: GatewayDeps): Promise
   const tracing = await startTracing(config, log, clock)
   // models
   const registry = new ModelRegistry(config.models, config.batching.max_batch_size, log)
-  registry.discover()
-  await registry.load()
-  const attributes = Math.max(1, ...registry.models.map(m => m.groups.size))
-  // monitor
-  const monitor = new Monitor(registry.models.map(m => ({ name: m.name, manifest: m.manifest, variants: m.variants.map(v => v.name) })), config.monitor, clock)
-  registerFairnessMetrics(metrics, monitor)
-  const predictions = new PredictionStore(config.monitor.feedback_store_size, config.monitor.feedback_ttl_ms, attributes)
-  // events
-  const events = createEventStream({ config, log, metrics, clock })
-  // policy
-  const active = new ActiveVariants()
-  for (const m of registry.models) active.init(m)
-  let writer: DecisionWriter | null = null
-  let leadership: Leadership | null = null
-  const policy = new PolicyController({
-    config,
-    log,
-    clock,
-    monitor,
-    active,
-    metrics,
-    models: new Map(registry.models.map(m => [m.name, { variants: m.variants.map(v => v.name), attributes: Object.keys(m.manifest.groups), metrics: m.variants.map(v => ({ name: v.name, groups: v.spec.metrics?.groups })) }])),
-    canServe: (model, variant) => {
-      const m = registry.find(model)
-      return m !== undefined && m.hasVariant(variant) && m.variant(variant).state === 'ready'
-    },
-    // Decisions have their own never-evicted queue, retried until acknowledged (made on first use).
-    publish: events === null ? null : d => { writer ??= createDecisionWriter({ config, log }); writer.enqueue(d) },
-    // With Kafka one elected process writes automatic decisions (the monitor when it runs).
-    writer: events === null ? undefined : () => leadership
-  })
-  // Every replica follows the decisions topic; a new one starts on the current decision.
-  let follower: DecisionFollower | null = null
-  if (events !== null) {
-    follower = followDecisionsRetrying({ config, log, onDecision: d => { policy.apply(d, 'remote') } })
-    try {
-      await follower.caughtUp
-      if (config.policy.evaluate) leadership = await electLeader({ config, log, role: 'gateway' })
-    } catch (err) {
-      // Serving matters more than leading: follow and serve, but take no automatic decision.
-      log.error({ err: (err as Error).message }, 'cannot join the policy leader election; this replica takes no automatic decision until restarted')
+  let events: EventStream | null = null
+  let control: { stop: () => Promise<void> } | null = null
+  try {
+    registry.discover()
+    await registry.load()
+    const attributes = Math.max(1, ...registry.models.map(m => m.groups.size))
+    // monitor
+    const monitor = new Monitor(registry.models.map(m => ({ name: m.name, manifest: m.manifest, variants: m.variants.map(v => v.name) })), config.monitor, clock)
+    registerFairnessMetrics(metrics, monitor)
+    const predictions = new PredictionStore(config.monitor.feedback_store_size, config.monitor.feedback_ttl_ms, attributes)
+    // events
+    events = createEventStream({ config, log, metrics, clock })
+    const stream = events
+    // policy
+    const active = new ActiveVariants()
+    for (const m of registry.models) active.init(m)
+    let writer: DecisionWriter | null = null
+    let leadership: Leadership | null = null
+    const policy = new PolicyController({
+      config,
+      log,
+      clock,
+      monitor,
+      active,
+      metrics,
+      models: new Map(registry.models.map(m => [m.name, { variants: m.variants.map(v => v.name), attributes: Object.keys(m.manifest.groups), metrics: m.variants.map(v => ({ name: v.name, groups: v.spec.metrics?.groups })) }])),
+      canServe: (model, variant) => {
+        const m = registry.find(model)
+        return m !== undefined && m.hasVariant(variant) && m.variant(variant).state === 'ready'
+      },
+      // Decisions have their own never-evicted queue, retried until acknowledged (made on first use).
+      publish: stream === null ? null : d => { writer ??= createDecisionWriter({ config, log }); writer.enqueue(d) },
+      // With Kafka one elected process writes automatic decisions (the monitor when it runs).
+      writer: stream === null ? undefined : () => leadership
+    })
+    // Every replica follows the decisions topic; a new one starts on the current decision.
+    let follower: DecisionFollower | null = null
+    if (stream !== null) {
+      follower = followDecisionsRetrying({ config, log, onDecision: d => { policy.apply(d, 'remote') } })
+      try {
+        await follower.caughtUp
+        if (config.policy.evaluate) leadership = await electLeader({ config, log, role: 'gateway' })
+      } catch (err) {
+        // Serving matters more than leading: follow and serve, but take no automatic decision.
+        log.error({ err: (err as Error).message }, 'cannot join the policy leader election; this replica takes no automatic decision until restarted')
+      }
     }
-  }
-  const control = {
-    stop: async (): Promise<void> => {
-      await leadership?.stop().catch(() => {})
-      await writer?.stop().catch(() => {})
-      await follower?.stop().catch(() => {})
+    const parts = {
+      stop: async (): Promise<void> => {
+        await leadership?.stop().catch(() => {})
+        await writer?.stop().catch(() => {})
+        await follower?.stop().catch(() => {})
+      }
     }
+    control = parts
+    const sinks: PredictionSink[] = [monitor]
+    if (stream !== null) sinks.push(stream.sink)
+    sinks.push(...(deps.sinks ?? []))
+    // router and batchers: built by the Gateway, which owns the lanes they share.
+    const gw = new Gateway({ config, log, clock, metrics, tracing, registry, monitor, predictions, events: stream, active, policy, control: parts, sinks })
+    policy.start()
+    return gw
+  } catch (err) {
+    // A start-up error (a missing policy.dir, a bad policy file, a model that cannot load) must
+    // not leave sessions, pool workers or a Kafka producer behind: the caller has no gateway to close.
+    await control?.stop()
+    await events?.sink.close().catch(() => {})
+    await registry.close().catch(() => {})
+    await tracing.flush().catch(() => {})
+    throw err
   }
-  const sinks: PredictionSink[] = [monitor]
-  if (events !== null) sinks.push(events.sink)
-  sinks.push(...(deps.sinks ?? []))
-  // router and batchers: built by the Gateway, which owns the lanes they share.
-  const gw = new Gateway({ config, log, clock, metrics, tracing, registry, monitor, predictions, events, active, policy, control, sinks })
-  policy.start()
-  return gw
 }
 
 function combineSinks (sinks: PredictionSink[]): PredictionSink {
@@ -350,7 +364,14 @@ export class Gateway {
     this.answered++
     const respond = job.respond
     job.respond = null
-    if (respond !== null) respond(job)
+    if (respond !== null) {
+      try {
+        respond(job)
+      } catch (err) {
+        // An answer that cannot be written fails that request alone, never the process.
+        this.log.error({ err: (err as Error).message }, 'writing an answer failed')
+      }
+    }
     // After the answer is written, so the router learns the whole time the gateway took.
     job.answeredAt = this.clock.now()
   }
@@ -442,7 +463,7 @@ export class Gateway {
       queuedRows: v => this.batcher(v).queuedRows,
       manualSwitch: (model, variant, who) => policy.manualSwitch(model, variant, who),
       manualRollback: (model, who) => policy.manualRollback(model, who),
-      reloadPolicies: () => policy.reload()
+      reloadPolicies: (opts) => policy.reload(opts)
     }
   }
 

@@ -175,6 +175,12 @@ export class Batcher {
     const now = this.clock.now()
     const ms = now - slot.startedAt
     const rows = slot.rows
+    if (scores !== null && (!(scores instanceof Float32Array) || scores.length < rows)) {
+      // Whatever the model gave (int64 labels, too few rows), this batch fails with a 500; copying
+      // it into the jobs' scores would throw out of a promise callback and end the process.
+      err = new Error(`model output is not ${rows} float32 scores`)
+      scores = null
+    }
     if (scores !== null) {
       // EWMA with α = 0.2: follows load changes within a few batches, ignores one slow run.
       this.ewmaBatchMs = this.batches === 0 ? ms : 0.8 * this.ewmaBatchMs + 0.2 * ms

@@ -1,16 +1,19 @@
 // `fairgate monitor`: the Kafka consumer-group aggregator. Same /v1/fairness and /metrics as a
 // gateway, computed over the events of every replica.
-import pino from 'pino'
 import { loadConfig } from '../config/index.js'
 import { buildMonitorServer } from '../http/index.js'
 import { createMonitor } from '../create-monitor.js'
+import { listen } from './listen.js'
+import { createLogger } from './logger.js'
+import { reloadOnHangup } from './signals.js'
 
 export async function monitor (args: { config?: string | undefined }): Promise<void> {
   const config = loadConfig({ file: args.config })
-  const log = pino({ level: config.log.level, base: { replica: config.replica, role: 'monitor' } })
+  const log = createLogger(config, { role: 'monitor' })
   const svc = createMonitor(config, { log })
+  reloadOnHangup(log, () => svc.policy)
   const app = buildMonitorServer({ fairness: svc.fairness, metrics: svc.metricsApi, ready: () => svc.ready, status: () => svc.status() })
-  const address = await app.listen({ host: config.http.host, port: config.http.port })
+  const address = await listen(app, config.http.host, config.http.port)
   log.info({ address }, 'fairgate monitor listening; catching up with the event log')
   const stop = (): void => {
     void Promise.allSettled([svc.stop(), app.close()]).then(() => process.exit(0))

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { parse as parseYaml } from 'yaml'
 import { FG_ERR_CONFIG_FILE, FG_ERR_CONFIG_INVALID } from '../errors.js'
+import { checkBounds } from './bounds.js'
 import { configSchema, type Config } from './schema.js'
 
 export const ENV_PREFIX = 'FAIRGATE_'
@@ -98,6 +99,9 @@ export function validateConfig (raw: unknown): Config {
   if (res.success) {
     const m = res.data.monitor
     if (m.window_ms % m.bucket_ms !== 0) throw FG_ERR_CONFIG_INVALID('monitor.window_ms', `must be a multiple of monitor.bucket_ms (${m.bucket_ms})`)
+    const h = res.data.http
+    if (h.headers_timeout_ms > h.request_timeout_ms) throw FG_ERR_CONFIG_INVALID('http.headers_timeout_ms', `must be at most http.request_timeout_ms (${h.request_timeout_ms})`)
+    checkBounds(res.data)
     return res.data
   }
   const issue = res.error.issues[0]!

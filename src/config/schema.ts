@@ -21,7 +21,15 @@ export const configSchema = z.strictObject({
     /** Rows one request may carry; more is a client mistake, not a batch. */
     max_rows_per_request: positiveInt.default(1024),
     /** A gzip/deflate request body may inflate to this many bytes; more gets 413. */
-    inflated_limit_bytes: positiveInt.default(4_194_304)
+    inflated_limit_bytes: positiveInt.default(4_194_304),
+    /** A whole request (headers and body) must have arrived within this; a dripped body is cut (408). */
+    request_timeout_ms: z.number().int().min(100).max(600_000).default(30_000),
+    /** Headers must have arrived within this (≤ request_timeout_ms). */
+    headers_timeout_ms: z.number().int().min(100).max(600_000).default(10_000),
+    /** An idle keep-alive connection is closed after this (above a load balancer's idle timeout). */
+    keep_alive_timeout_ms: z.number().int().min(100).max(600_000).default(72_000),
+    /** Open connections at most; more are refused at accept. */
+    max_connections: z.number().int().min(1).max(1_000_000).default(10_000)
   }).prefault({}),
   grpc: z.strictObject({
     /** KServe v2 gRPC inference service and grpc.health.v1 on this port; 0 turns gRPC off. */

@@ -7,12 +7,15 @@ import { Kafka, logLevel, type Consumer, type EachBatchPayload } from 'kafkajs'
 import './kafkajs-request-queue.js'
 import type { Config } from '../config/index.js'
 import type { Logger } from '../models/index.js'
+import { readFeedbackRecord } from './feedback-record.js'
 import type { FeedbackEvent, PredictionEvent } from './schema.js'
 import { whenTopicsReadable } from './topic-offsets.js'
 
 export interface EventHandlers {
   onPrediction: (ev: PredictionEvent) => void
   onFeedback: (ev: FeedbackEvent) => void
+  /** A feedback record that is not valid feedback (readFeedbackRecord): skipped, never a label. */
+  onInvalidFeedback?: (field: string) => void
 }
 
 export interface EventConsumer {
@@ -75,8 +78,17 @@ export async function consumeEvents (opts: { config: Config, log: Logger, handle
           continue
         }
         if (ev === null || typeof ev !== 'object') { skipped++; continue }
-        if (isPrediction) handlers.onPrediction(ev as PredictionEvent)
-        else handlers.onFeedback(ev as FeedbackEvent)
+        if (isPrediction) {
+          handlers.onPrediction(ev as PredictionEvent)
+          continue
+        }
+        const fb = readFeedbackRecord(ev)
+        if ('invalid' in fb) {
+          skipped++
+          handlers.onInvalidFeedback?.(fb.invalid)
+        } else {
+          handlers.onFeedback(fb)
+        }
       }
       const key = `${batch.topic}:${batch.partition}`
       if (behind.has(key)) {

@@ -16,6 +16,7 @@ export { createDecisionWriter, type DecisionWriter } from './decision-writer.js'
 export { CE_TYPES, ceHeaders, isoTime } from './cloudevents.js'
 export type { PredictionEvent, FeedbackEvent, DecisionEvent } from './schema.js'
 export type { OutboundMessage } from './event-ring.js'
+export { feedbackLabel, LABEL_RULE, PREDICTION_ID_RULE } from './feedback-record.js'
 export { KafkaPublisher, TOPIC_PREDICTIONS, TOPIC_FEEDBACK, TOPIC_DECISIONS }
 export { electLeader, pickLeader, LEADER_SESSION_MS, type Leadership, type LeaderRole } from './leadership.js'
 

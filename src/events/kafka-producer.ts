@@ -5,9 +5,38 @@
 import type { LogEntry, Message, TopicMessages } from 'kafkajs'
 import { fastPath, kafkajs, requestQueueFix } from './kafkajs-fast-path.js'
 import { Murmur2Partitioner } from './kafka-partitioning.js'
-import { PredictionEncoder, type WireBatch, type WorkerInit } from './wire.js'
+import { PredictionEncoder, type ContentRefusal, type WireBatch, type WorkerInit } from './wire.js'
 
-const { Kafka, logLevel } = kafkajs
+const { Kafka, logLevel, ConfigResourceTypes } = kafkajs
+
+/** The broker's default message.max.bytes, used until (or unless) the topics' own limit is read. */
+const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588
+/** Bytes a record batch (61) and a record add around key, value and headers (over-estimates). */
+const BATCH_OVERHEAD = 72
+const RECORD_OVERHEAD = 32
+/**
+ * Broker refusals of a batch's content: re-sending the same bytes can never succeed, so the
+ * publisher splits the batch instead of retrying it.
+ */
+const CONTENT_ERRORS = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD'])
+
+/** A send refused for what it carries (checked here, or by the broker); never retried as is. */
+export class ContentError extends Error {
+  constructor (message: string, readonly refusal: ContentRefusal) { super(message) }
+}
+
+function protocolType (err: unknown): string | undefined {
+  const e = err as { type?: string, cause?: { type?: string } } | null
+  return e?.type ?? e?.cause?.type
+}
+
+/** Encoded size of one record, in bytes (UTF-8). */
+function recordBytes (m: Message): number {
+  let n = RECORD_OVERHEAD + Buffer.byteLength(m.key as string) + Buffer.byteLength(m.value as string)
+  const h = m.headers
+  if (h !== undefined) for (const k in h) n += Buffer.byteLength(k) + Buffer.byteLength(h[k] as string) + 8
+  return n
+}
 
 export type ProducerLog = (level: 'info' | 'warn' | 'error', obj: Record<string, unknown>, msg: string) => void
 
@@ -27,8 +56,13 @@ function kafkaLogCreator (log: ProducerLog): () => (entry: LogEntry) => void {
 
 export class EventProducer {
   private readonly admin
-  private readonly producer
+  private readonly kafka
+  private producer
+  /** A replaced producer that could not connect yet (the next send connects it first). */
+  private producerDown = false
   private readonly encoder: PredictionEncoder
+  /** The smallest max.message.bytes of our topics: no record batch may be larger. */
+  maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES
 
   constructor (private readonly init: WorkerInit, log: ProducerLog) {
     const kafka = new Kafka({
@@ -38,7 +72,16 @@ export class EventProducer {
       logCreator: kafkaLogCreator(log),
       retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 8 }
     })
-    this.producer = kafka.producer({
+    this.kafka = kafka
+    this.producer = this.newProducer()
+    this.admin = kafka.admin()
+    this.encoder = new PredictionEncoder(init)
+    if (!fastPath.active) log('warn', { reason: fastPath.reason }, 'kafka producer runs kafkajs without the fast path: more CPU per event')
+    if (!requestQueueFix.active) log('warn', { reason: requestQueueFix.reason }, 'kafka producer runs kafkajs with its idle timer loop: CPU spent while idle')
+  }
+
+  private newProducer (): ReturnType<InstanceType<typeof Kafka>['producer']> {
+    return this.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
@@ -47,10 +90,6 @@ export class EventProducer {
       // Unbounded retries (kafkajs forces them for idempotence), but quick to notice recovery.
       retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: Number.MAX_SAFE_INTEGER }
     })
-    this.admin = kafka.admin()
-    this.encoder = new PredictionEncoder(init)
-    if (!fastPath.active) log('warn', { reason: fastPath.reason }, 'kafka producer runs kafkajs without the fast path: more CPU per event')
-    if (!requestQueueFix.active) log('warn', { reason: requestQueueFix.reason }, 'kafka producer runs kafkajs with its idle timer loop: CPU spent while idle')
   }
 
   private async ensureTopics (): Promise<void> {
@@ -78,16 +117,69 @@ export class EventProducer {
     await this.admin.connect()
     await this.ensureTopics()
     await this.producer.connect()
+    this.maxMessageBytes = await this.readMessageLimit()
   }
+
+  /** The topics' max.message.bytes (the broker default if they cannot be described). */
+  private async readMessageLimit (): Promise<number> {
+    try {
+      const r = await this.admin.describeConfigs({
+        includeSynonyms: false,
+        resources: this.init.topics.map(name => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['max.message.bytes'] }))
+      })
+      let min = Infinity
+      for (const res of r.resources) {
+        for (const e of res.configEntries) if (e.configName === 'max.message.bytes') min = Math.min(min, Number(e.configValue))
+      }
+      return Number.isFinite(min) && min > BATCH_OVERHEAD ? min : DEFAULT_MAX_MESSAGE_BYTES
+    } catch {
+      return DEFAULT_MAX_MESSAGE_BYTES
+    }
+  }
+
+  /**
+   * Refuses, before anything is sent, a batch the broker would refuse for its size: the events
+   * that cannot fit in any record batch, or (none such) that the whole batch is too large. A
+   * partition's record batch is at most the whole send, so a send within the limit fits. The
+   * cheap bound (3 bytes per UTF-16 unit) spares the exact count in the usual case.
+   */
+  private checkSize (out: TopicMessages[], n: number): void {
+    const limit = this.maxMessageBytes - BATCH_OVERHEAD
+    let chars = 0
+    for (const tm of out) for (const m of tm.messages) chars += (m.key as string).length + (m.value as string).length + 256
+    if (chars * 3 <= limit) return
+    const oversized: number[] = []
+    let total = 0
+    let k = 0
+    const sizes = new Map<Message, number>()
+    for (const tm of out) for (const m of tm.messages) sizes.set(m, recordBytes(m))
+    // Event indices in batch order: build() keeps each topic's events in batch order.
+    for (const m of this.order) {
+      const bytes = sizes.get(m) as number
+      if (bytes > limit) oversized.push(k)
+      else total += bytes
+      k++
+    }
+    if (oversized.length > 0 || total > limit) {
+      throw new ContentError(`batch of ${n} events exceeds max.message.bytes ${this.maxMessageBytes}`, { oversized, limit: this.maxMessageBytes })
+    }
+  }
+
+  /** The records of the last batch built, in batch order. */
+  private readonly order: Message[] = []
 
   /** The records of one batch, per topic, in batch order. */
   build (b: WireBatch): TopicMessages[] {
     if (b.newLanes !== null) this.encoder.addLanes(b.newLanes)
     const topics = this.init.topics
     const byTopic: Message[][] = topics.map(() => [])
+    const order = this.order
+    order.length = 0
     for (let k = 0; k < b.n; k++) {
       const prebuilt = b.msgs === null ? null : b.msgs[k]
-      ;(byTopic[b.topics[k] as number] as Message[]).push(prebuilt ?? this.encoder.message(b, k))
+      const m = prebuilt ?? this.encoder.message(b, k)
+      ;(byTopic[b.topics[k] as number] as Message[]).push(m)
+      order.push(m)
     }
     const out: TopicMessages[] = []
     for (let t = 0; t < byTopic.length; t++) if ((byTopic[t] as Message[]).length > 0) out.push({ topic: topics[t] as string, messages: byTopic[t] as Message[] })
@@ -95,7 +187,28 @@ export class EventProducer {
   }
 
   async send (b: WireBatch): Promise<void> {
-    await this.producer.sendBatch({ topicMessages: this.build(b), acks: -1 })
+    const topicMessages = this.build(b)
+    this.checkSize(topicMessages, b.n)
+    if (this.producerDown) {
+      await this.producer.connect()
+      this.producerDown = false
+    }
+    try {
+      await this.producer.sendBatch({ topicMessages, acks: -1 })
+    } catch (err) {
+      const type = protocolType(err)
+      if (type === undefined || !CONTENT_ERRORS.has(type)) throw err
+      // The broker may have appended the partitions it did not refuse, while kafkajs rolled every
+      // partition's sequence back: the same producer would meet OUT_OF_ORDER_SEQUENCE_NUMBER on
+      // each of them forever. A fresh producer id starts the sequences over; the events of those
+      // partitions may then be written twice (at-least-once, in this case only).
+      await this.producer.disconnect().catch(() => {})
+      this.producer = this.newProducer()
+      this.producerDown = true
+      await this.producer.connect()
+      this.producerDown = false
+      throw new ContentError(`kafka refused the batch: ${type}`, { oversized: null, limit: this.maxMessageBytes })
+    }
   }
 
   async disconnect (): Promise<void> {

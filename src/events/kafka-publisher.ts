@@ -11,14 +11,20 @@
 // (kafka-worker.ts) that this class drives through KafkaTransport: one postMessage per batch of
 // compact columns (wire.ts). A worker that dies is logged, its pending send counts as failed,
 // and a fresh worker reconnects and re-sends the same batch.
+//
+// A send refused for its content (too large for the broker's max.message.bytes, an invalid
+// record) is the exception to "re-send the same batch": the same bytes would be refused forever
+// and stall the stream. Such a batch is split in halves, each sent as a batch of its own, and
+// an event that cannot be sent alone is dropped, counted as outcome="rejected" and logged.
 import type { InferJob } from '../batching/index.js'
 import type { Clock } from '../clock.js'
 import type { Config } from '../config/index.js'
 import type { Logger, VariantRuntime } from '../models/index.js'
 import type { GatewayMetrics } from '../telemetry/index.js'
 import { EventRing, type OutboundMessage } from './event-ring.js'
-import { KafkaTransport } from './kafka-transport.js'
-import { N_BATCH, N_DECISION, N_FEATURES, N_GROUPS, N_LANE, N_LATENCY, N_QUEUE, N_SCORE, N_THRESHOLD, N_TS, NUMS, WireStrings, type LaneDef, type WireBatch } from './wire.js'
+import { FailedOnce } from './failed-once.js'
+import { KafkaTransport, TransportContentError } from './kafka-transport.js'
+import { N_BATCH, N_DECISION, N_FEATURES, N_GROUPS, N_LANE, N_LATENCY, N_QUEUE, N_ROWS, N_SCORE, N_THRESHOLD, N_TS, NUMS, subBatch, wireRequestId, WireStrings, type LaneDef, type WireBatch } from './wire.js'
 
 export const TOPIC_PREDICTIONS = 0
 export const TOPIC_FEEDBACK = 1
@@ -31,7 +37,8 @@ export interface PublisherOptions {
   clock: Clock
 }
 
-interface Outcomes { buffered: { inc: (n?: number) => void }, sent: { inc: (n?: number) => void }, dropped: { inc: (n?: number) => void }, failed: { inc: (n?: number) => void } }
+interface Inc { inc: (n?: number) => void }
+interface Outcomes { buffered: Inc, sent: Inc, dropped: Inc, failed: Inc, rejected: Inc }
 
 export class KafkaPublisher {
   readonly topics: string[]
@@ -60,10 +67,18 @@ export class KafkaPublisher {
   private readonly laneOf = new Map<VariantRuntime, number>()
   /** The batch taken out of the ring: sending, or waiting to be re-sent after a failure. */
   private batch: WireBatch | null = null
+  /** What is left of a batch split after a content refusal, sent one after the other. */
+  private parts: WireBatch[] = []
+  /** Batches whose events were counted as failed: a retry of the same batch counts nothing more. */
+  private readonly failedOnce = new FailedOnce<WireBatch>()
   private inflight = 0
   private sending = false
   private inflightSince = 0
   private stalledLogged = false
+  /** The last send failure or content refusal, for the shutdown report (null: none since the last ack). */
+  private lastError: string | null = null
+  /** When the stream was first asked to flush (shutdown), for the shutdown report. */
+  private flushSince = -1
   private backoffMs = 0
   private retryAt = 0
   private closed = false
@@ -95,7 +110,8 @@ export class KafkaPublisher {
       buffered: metrics.events.labels(topic, 'buffered'),
       sent: metrics.events.labels(topic, 'sent'),
       dropped: metrics.events.labels(topic, 'dropped'),
-      failed: metrics.events.labels(topic, 'failed')
+      failed: metrics.events.labels(topic, 'failed'),
+      rejected: metrics.events.labels(topic, 'rejected')
     }))
     this.flushBuffered = () => {
       this.bufferedFlushQueued = false
@@ -194,6 +210,7 @@ export class KafkaPublisher {
       nums[o + N_LATENCY] = latency
       nums[o + N_QUEUE] = queue
       nums[o + N_BATCH] = job.batchSize
+      nums[o + N_ROWS] = job.rows
       const from = job.groupsPerRow ? r * attrs : 0
       for (let a = 0; a < attrs; a++) ring.groups[i * stride + a] = job.groupIds[from + a] as number
       if (width > 0) ring.features[i] = job.input.slice(r * width, (r + 1) * width)
@@ -330,10 +347,17 @@ export class KafkaPublisher {
     }
   }
 
+  /** The current batch is settled: the next part of a split batch, if any, becomes current. */
+  private advance (settled: number): void {
+    this.inflight -= settled
+    this.batch = this.parts.shift() ?? null
+    if (this.batch === null) this.inflight = 0
+  }
+
   private sent (): void {
     this.countBatch('sent', true)
-    this.batch = null
-    this.inflight = 0
+    this.lastError = null
+    this.advance((this.batch as WireBatch).n)
     this.sending = false
     this.backoffMs = 0
     if (this.stalledLogged) {
@@ -345,12 +369,62 @@ export class KafkaPublisher {
   }
 
   private failed (err: unknown): void {
+    if (err instanceof TransportContentError) {
+      this.refused(err)
+      return
+    }
     const n = this.inflight
-    this.countBatch('failed', false)
+    this.lastError = (err as Error).message
+    if (this.failedOnce.first(this.batch as WireBatch)) this.countBatch('failed', false)
     this.sending = false
     this.backoff()
     this.log.warn({ err: (err as Error).message, events: n, retry_in_ms: this.backoffMs }, 'kafka send failed; will retry the same events')
     this.notify()
+  }
+
+  /**
+   * The batch was refused for its content: its events that fit in no record batch (or the one
+   * event, if it was alone) are rejected; the rest is sent again, halved unless the refusal named
+   * the culprits, so a refusal always makes progress and never blocks the stream.
+   */
+  private refused (err: TransportContentError): void {
+    const b = this.batch as WireBatch
+    this.sending = false
+    const named = err.refusal.oversized
+    const bad = named !== null && named.length > 0 ? named : b.n === 1 ? [0] : []
+    if (bad.length > 0) {
+      const perTopic = [0, 0, 0]
+      for (const k of bad) perTopic[b.topics[k] as number]!++
+      for (let t = 0; t < perTopic.length; t++) {
+        const c = perTopic[t] as number
+        if (c === 0) continue
+        this.counters[t]!.rejected.inc(c)
+        this.pending[t]! -= c
+      }
+      // The request id tells the operator which client sent it (it may be long: cut).
+      const rid = wireRequestId(b, bad[0] as number)
+      this.log.error({ err: err.message, events: bad.length, limit_bytes: err.refusal.limit, request_id: rid.slice(0, 64), request_id_length: rid.length }, 'kafka refuses these events for their content; dropped as outcome="rejected"')
+    }
+    if (bad.length === b.n) {
+      this.advance(b.n)
+    } else if (bad.length > 0) {
+      const badSet = new Set(bad)
+      const keep: number[] = []
+      for (let k = 0; k < b.n; k++) if (!badSet.has(k)) keep.push(k)
+      this.inflight -= bad.length
+      this.batch = subBatch(b, keep)
+      this.failedOnce.split(b, [this.batch])
+    } else {
+      const all = Array.from({ length: b.n }, (_, k) => k)
+      const mid = b.n >> 1
+      this.batch = subBatch(b, all.slice(0, mid))
+      // One line per refused batch, not one per halving.
+      if (this.parts.length === 0) this.log.warn({ err: err.message, events: b.n }, 'kafka refused a batch for its content; sending it in halves')
+      this.parts.unshift(subBatch(b, all.slice(mid)))
+      this.failedOnce.split(b, [this.batch, this.parts[0] as WireBatch])
+    }
+    this.notify()
+    this.pump(true)
   }
 
   private backoff (): void {
@@ -381,6 +455,7 @@ export class KafkaPublisher {
 
   /** Resolves when everything buffered is acked, or after timeoutMs (whichever first). */
   async flush (timeoutMs: number): Promise<void> {
+    if (this.flushSince < 0) this.flushSince = this.clock.now()
     if (this.backlog === 0) return
     this.pump(true)
     await new Promise<void>(resolve => {
@@ -399,9 +474,20 @@ export class KafkaPublisher {
     this.flushBuffered()
     const left = this.backlog
     if (left > 0) {
-      for (let k = 0; k < this.ring.size; k++) this.counters[this.ring.topic[this.ring.at(k)] as number]!.dropped.inc()
+      // What this process can know: the ring was never sent (lost), while the batch in flight
+      // was written to a socket and may still land: Kafka has not said either way.
+      const buffered = this.ring.size
+      const inFlight = left - buffered
+      for (let k = 0; k < buffered; k++) this.counters[this.ring.topic[this.ring.at(k)] as number]!.dropped.inc()
       if (this.batch !== null) this.countBatch('dropped', false)
-      this.log.error({ events: left, timeout_ms: timeoutMs }, 'kafka unreachable at shutdown; buffered events are lost')
+      for (const part of this.parts) { this.batch = part; this.countBatch('dropped', false) }
+      this.log.error({
+        lost: buffered,
+        in_flight_unacknowledged: inFlight,
+        flushed_for_ms: this.flushSince < 0 ? 0 : Math.round(this.clock.now() - this.flushSince),
+        connected: this.connected,
+        last_error: this.lastError ?? (this.stalledLogged ? 'send not acknowledged (broker unreachable or stalled)' : null)
+      }, 'events not acknowledged by kafka at shutdown: the buffered ones are lost, the in-flight ones may have landed (counted as dropped)')
     }
     await this.transport.close(2_000)
   }

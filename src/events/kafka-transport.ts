@@ -6,7 +6,12 @@
 import { Worker } from 'node:worker_threads'
 import type { Logger } from '../models/index.js'
 import { workerEntry } from '../worker-url.js'
-import type { FromWorker, LaneDef, ToWorker, WireBatch, WorkerInit } from './wire.js'
+import type { ContentRefusal, FromWorker, LaneDef, ToWorker, WireBatch, WorkerInit } from './wire.js'
+
+/** A send refused for its content (wire.ts ContentRefusal): split it, never re-send it as is. */
+export class TransportContentError extends Error {
+  constructor (message: string, readonly refusal: ContentRefusal) { super(message) }
+}
 
 interface Call { resolve: () => void, reject: (err: Error) => void }
 
@@ -53,7 +58,7 @@ export class KafkaTransport {
     if (c === undefined) return
     this.calls.delete(m.id)
     if (m.t === 'done') c.resolve()
-    else c.reject(new Error(m.message))
+    else c.reject(m.content === undefined ? new Error(m.message) : new TransportContentError(m.message, m.content))
   }
 
   private onExit (w: Worker, code: number): void {

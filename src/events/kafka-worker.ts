@@ -6,7 +6,7 @@
 // worker by RPC (kafka-transport.ts). If this thread dies, the main thread starts a new one
 // and re-sends the batch that was in flight.
 import { parentPort, workerData } from 'node:worker_threads'
-import { EventProducer } from './kafka-producer.js'
+import { ContentError, EventProducer } from './kafka-producer.js'
 import type { FromWorker, ToWorker, WorkerInit } from './wire.js'
 
 const port = parentPort
@@ -18,6 +18,7 @@ const producer = new EventProducer(workerData as WorkerInit, (level, obj, msg) =
 port.on('message', (m: ToWorker) => {
   const p = m.t === 'send' ? producer.send(m.batch) : m.t === 'connect' ? producer.connect() : producer.disconnect()
   p.then(() => { post({ t: 'done', id: m.id }) }, (err: unknown) => {
-    post({ t: 'error', id: m.id, message: err instanceof Error ? err.message : String(err) })
+    const message = err instanceof Error ? err.message : String(err)
+    post(err instanceof ContentError ? { t: 'error', id: m.id, message, content: err.refusal } : { t: 'error', id: m.id, message })
   })
 })

@@ -16,6 +16,8 @@ export interface PredictionEvent {
   latency_ms: number
   queue_ms: number
   batch_size: number
+  /** Rows of the request this row came in (the monitor counts requests for the latency SLO). Absent from events of older gateways. */
+  request_rows?: number
   replica: string
   /** Present only when events.include_features is on. */
   features?: number[]

@@ -27,7 +27,7 @@ export interface LaneDef {
 }
 
 /** Numbers per event in WireBatch.nums. */
-export const NUMS = 10
+export const NUMS = 11
 export const N_LANE = 0
 export const N_TS = 1
 export const N_SCORE = 2
@@ -40,6 +40,8 @@ export const N_GROUPS = 7
 export const N_FEATURES = 8
 /** The threshold the row was decided at (the variant's decision rule). */
 export const N_THRESHOLD = 9
+/** Rows of the row's request. */
+export const N_ROWS = 10
 
 export interface WireBatch {
   /** Events in this batch, oldest first. */
@@ -85,9 +87,15 @@ export type ToWorker =
   | { t: 'send', id: number, batch: WireBatch }
   | { t: 'disconnect', id: number }
 
+/**
+ * A send refused for its content. oversized: indices of events that fit in no record batch
+ * (checked before sending); null when the broker itself refused the batch.
+ */
+export interface ContentRefusal { oversized: number[] | null, limit: number }
+
 export type FromWorker =
   | { t: 'done', id: number }
-  | { t: 'error', id: number, message: string }
+  | { t: 'error', id: number, message: string, content?: ContentRefusal }
   | { t: 'log', level: 'info' | 'warn' | 'error', obj: Record<string, unknown>, msg: string }
 
 /** Builds WireBatch.strs and cuts, event by event ('' and '' where msgs holds a prebuilt message). */
@@ -106,6 +114,26 @@ export class WireStrings {
   }
 
   get value (): string { return this.strs }
+}
+
+/**
+ * The events `pick` (indices, ascending) of a batch as a batch of their own. Groups and features
+ * are shared: the offsets in nums still point into them.
+ */
+export function subBatch (b: WireBatch, pick: number[]): WireBatch {
+  const n = pick.length
+  const topics = new Uint8Array(n)
+  const strs = new WireStrings(n)
+  const nums = new Float64Array(n * NUMS)
+  const msgs = b.msgs === null ? null : new Array<OutboundMessage | null>(n).fill(null)
+  for (let j = 0; j < n; j++) {
+    const k = pick[j] as number
+    topics[j] = b.topics[k] as number
+    strs.add(wireId(b, k), wireRequestId(b, k))
+    nums.set(b.nums.subarray(k * NUMS, (k + 1) * NUMS), j * NUMS)
+    if (msgs !== null) msgs[j] = (b.msgs as Array<OutboundMessage | null>)[k] ?? null
+  }
+  return { n, topics, strs: strs.value, cuts: strs.cuts, nums, groups: b.groups, features: b.features, msgs, newLanes: null }
 }
 
 /** Event k's prediction id. */
@@ -163,7 +191,7 @@ export class PredictionEncoder {
     const lane = this.lanes[nums[o + N_LANE] as number]!
     const id = wireId(b, k)
     const ts = nums[o + N_TS] as number
-    let value = `{"id":${JSON.stringify(id)},"request_id":${JSON.stringify(wireRequestId(b, k))},"ts":${num(ts)}${lane.prefix}${num(nums[o + N_SCORE] as number)},"decision":${nums[o + N_DECISION] as number},"threshold":${num(nums[o + N_THRESHOLD] as number)},"latency_ms":${num(Math.round((nums[o + N_LATENCY] as number) * 1000) / 1000)},"queue_ms":${num(Math.round((nums[o + N_QUEUE] as number) * 1000) / 1000)},"batch_size":${num(nums[o + N_BATCH] as number)}${this.replicaTail}`
+    let value = `{"id":${JSON.stringify(id)},"request_id":${JSON.stringify(wireRequestId(b, k))},"ts":${num(ts)}${lane.prefix}${num(nums[o + N_SCORE] as number)},"decision":${nums[o + N_DECISION] as number},"threshold":${num(nums[o + N_THRESHOLD] as number)},"latency_ms":${num(Math.round((nums[o + N_LATENCY] as number) * 1000) / 1000)},"queue_ms":${num(Math.round((nums[o + N_QUEUE] as number) * 1000) / 1000)},"batch_size":${num(nums[o + N_BATCH] as number)},"request_rows":${num(nums[o + N_ROWS] as number)}${this.replicaTail}`
     const g = nums[o + N_GROUPS] as number
     if (this.init.includeGroups) {
       value += ',"groups":{'

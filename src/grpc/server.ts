@@ -10,7 +10,7 @@ import * as protoLoader from '@grpc/proto-loader'
 import type { InferJob } from '../batching/index.js'
 import type { HealthApi, InferenceApi } from '../gateway.js'
 import {
-  EXTENSIONS, idBytes, modelMetadata, modelReady, OUT_ID, OUT_ID_RAW, OUT_SCORE, OUT_SCORE_RAW,
+  EXTENSIONS, idBytes, modelMetadata, modelReady, OUT_ID, OUT_ID_RAW, OUT_SCORE, OUT_SCORE_RAW, parseBudget,
   PREDICTION_ID_OUTPUT, round3, scoreBytes, type ParseContext
 } from '../oip/index.js'
 import { nextPredictionId } from '../prediction-id.js'
@@ -106,7 +106,7 @@ function handlers ({ inference, health }: GrpcApis): grpc.UntypedServiceImplemen
           now,
           maxRows,
           defaultBudgetMs,
-          headerBudget: firstString(md, 'x-latency-budget-ms'),
+          headerBudget: parseBudget(firstString(md, 'x-latency-budget-ms'), 'x-latency-budget-ms metadata'),
           requestId: firstString(md, 'x-request-id') ?? nextPredictionId()
         }
         // The caller's deadline is a budget too: past it, nobody reads the answer.

@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { FG_ERR_AUTH_DISABLED, FG_ERR_AUTH_FORBIDDEN, FG_ERR_AUTH_MISSING, FG_ERR_REQUEST_INVALID } from '../errors.js'
 import type { VariantsApi } from '../gateway.js'
 import { isObject } from '../oip/index.js'
+import { readQuery } from './query.js'
 
 // Hashing both sides first gives equal-length buffers, so the compare leaks neither the token
 // nor its length.
@@ -55,6 +56,8 @@ export function variantsRoutes (app: FastifyInstance, variants: VariantsApi): vo
   })
   app.post('/v1/policies/reload', async (req) => {
     checkAdmin(token, req)
-    return { reloaded: variants.reloadPolicies() }
+    const remove = readQuery(req.query, ['remove']).remove
+    if (remove !== undefined && remove !== 'true' && remove !== 'false') throw FG_ERR_REQUEST_INVALID('remove', 'must be true or false')
+    return { reloaded: variants.reloadPolicies({ remove: remove === 'true' }) }
   })
 }

@@ -46,11 +46,14 @@ export function toFairgateError (err: FastifyError | FairgateError, req: Fastify
  * Node's parser refused the request (bad syntax, headers too large, too slow): fastify never
  * sees it, so the coded JSON answer is written on the socket here.
  */
-export function clientErrorHandler (err: NodeJS.ErrnoException, socket: Socket): void {
+export function clientErrorHandler (this: { log?: { trace: (o: object, msg: string) => void } } | undefined, err: NodeJS.ErrnoException, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return
   const e = err.code === 'HPE_HEADER_OVERFLOW'
     ? FG_ERR_REQUEST_HEADERS_TOO_LARGE()
     : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? FG_ERR_REQUEST_TIMEOUT() : FG_ERR_REQUEST_MALFORMED(String(err.code ?? 'parse error'))
+  // As fastify's own handler does, at trace. The error carries the raw packet (request bytes,
+  // group labels included): the process logger removes it (src/cli/logger.ts).
+  this?.log?.trace({ err }, `client error (${e.code})`)
   const body = JSON.stringify({ error: e.message, code: e.code })
   if (socket.writable) {
     socket.write(`HTTP/1.1 ${e.statusCode} ${STATUS_CODES[e.statusCode] ?? ''}\r\nConnection: close\r\nContent-Type: ${JSON_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)

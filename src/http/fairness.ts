@@ -5,6 +5,10 @@ import type { FastifyInstance } from 'fastify'
 import { FG_ERR_MODEL_UNKNOWN, FG_ERR_REQUEST_INVALID } from '../errors.js'
 import type { FairnessApi } from '../gateway.js'
 import type { FairnessReport } from '../monitor/index.js'
+import { readQuery } from './query.js'
+
+const FAIRNESS_QUERY = ['model', 'window'] as const
+const DECISIONS_QUERY = ['model', 'limit'] as const
 
 export function parseDuration (s: string, field: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(s.trim())
@@ -30,13 +34,14 @@ export function fairnessReport (monitor: FairnessApi, q: { model?: string, windo
 }
 
 export function fairnessRoutes (app: FastifyInstance, fairness: FairnessApi): void {
-  app.get<{ Querystring: { model?: string, window?: string } }>('/v1/fairness', async (req) => ({
-    ...fairnessReport(fairness, req.query),
+  app.get('/v1/fairness', async (req) => ({
+    ...fairnessReport(fairness, readQuery(req.query, FAIRNESS_QUERY)),
     policies: fairness.policies()
   }))
-  app.get<{ Querystring: { model?: string, limit?: string } }>('/v1/decisions', async (req) => {
-    const limit = req.query.limit === undefined ? 100 : Number(req.query.limit)
+  app.get('/v1/decisions', async (req) => {
+    const q = readQuery(req.query, DECISIONS_QUERY)
+    const limit = q.limit === undefined ? 100 : /^\d+$/.test(q.limit) ? Number(q.limit) : NaN
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw FG_ERR_REQUEST_INVALID('limit', 'must be an integer from 1 to 1000')
-    return { decisions: fairness.decisions(req.query.model, limit) }
+    return { decisions: fairness.decisions(q.model, limit) }
   })
 }

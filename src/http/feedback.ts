@@ -2,6 +2,7 @@
 // The whole request is validated before anything is recorded, so a bad item records nothing.
 import { FG_ERR_FEEDBACK_DUPLICATE, FG_ERR_FEEDBACK_INVALID, FG_ERR_FEEDBACK_UNKNOWN } from '../errors.js'
 import type { FastifyInstance } from 'fastify'
+import { feedbackLabel, LABEL_RULE, PREDICTION_ID_RULE } from '../events/index.js'
 import type { FeedbackApi } from '../gateway.js'
 import { isPredictionId, predictionIdTime } from '../prediction-id.js'
 import { isObject } from '../oip/index.js'
@@ -14,12 +15,11 @@ interface Item { id: string, label: 0 | 1 }
 function parseItem (v: unknown, field: string, now: number): Item {
   if (!isObject(v)) throw FG_ERR_FEEDBACK_INVALID(field, 'must be an object {"prediction_id", "label"}')
   const id = v.prediction_id
-  if (!isPredictionId(id)) throw FG_ERR_FEEDBACK_INVALID(`${field}prediction_id`, 'must be a prediction id (26 characters, as returned by predict/infer)')
+  if (!isPredictionId(id)) throw FG_ERR_FEEDBACK_INVALID(`${field}prediction_id`, PREDICTION_ID_RULE)
   if (predictionIdTime(id) > now + CLOCK_SKEW_MS) throw FG_ERR_FEEDBACK_INVALID(`${field}prediction_id`, 'is from the future: not an id this gateway issued')
-  const l = v.label
-  const label = l === 1 || l === true ? 1 : l === 0 || l === false ? 0 : -1
-  if (label < 0) throw FG_ERR_FEEDBACK_INVALID(`${field}label`, 'must be 0, 1, true or false')
-  return { id, label: label as 0 | 1 }
+  const label = feedbackLabel(v.label)
+  if (label === -1) throw FG_ERR_FEEDBACK_INVALID(`${field}label`, LABEL_RULE)
+  return { id, label }
 }
 
 export function handleFeedback (fb: FeedbackApi, body: unknown): { status: number, body: object } {

@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { FG_ERR_REQUEST_INVALID } from '../errors.js'
 import type { InferenceApi } from '../gateway.js'
 import type { Span } from '../telemetry/index.js'
-import { isObject } from '../oip/index.js'
+import { isObject, parseBudget } from '../oip/index.js'
 import { decodeBody, readInferBody, splitInferBody } from './parse-binary.js'
 import { parseOip, type ParseContext } from './parse-oip.js'
 import { parsePredict } from './parse-predict.js'
@@ -32,7 +32,7 @@ export function inferenceRoutes (app: FastifyInstance, inference: InferenceApi):
     now: req.fgArrived,
     maxRows,
     defaultBudgetMs,
-    headerBudget: req.headers['x-latency-budget-ms'],
+    headerBudget: parseBudget(req.headers['x-latency-budget-ms'], 'x-latency-budget-ms header'),
     requestId: req.id
   })
 

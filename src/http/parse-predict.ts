@@ -4,7 +4,7 @@
 import { InferJob } from '../batching/index.js'
 import { FG_ERR_REQUEST_INVALID } from '../errors.js'
 import type { ModelRuntime } from '../models/index.js'
-import { isObject, parseBudget, parseGroups, parseVariant } from '../oip/index.js'
+import { beyondFp32, isObject, parseBudget, parseGroups, parseVariant } from '../oip/index.js'
 import type { ParseContext } from './parse-oip.js'
 
 function encodeOne (model: ModelRuntime, f: unknown, out: Float32Array, row: number, field: string): void {
@@ -15,6 +15,7 @@ function encodeOne (model: ModelRuntime, f: unknown, out: Float32Array, row: num
       const x = f[c]
       if (typeof x !== 'number' || !Number.isFinite(x)) throw FG_ERR_REQUEST_INVALID(`${field}[${c}]`, 'must be a finite number')
       out[row * width + c] = x
+      if (!Number.isFinite(out[row * width + c])) throw beyondFp32(`${field}[${c}]`)
     }
   } else if (isObject(f)) {
     model.encoder.encode(f, out, row * width, field)
@@ -48,8 +49,7 @@ export function parsePredict (body: Record<string, unknown>, model: ModelRuntime
     for (let i = 0; i < rows; i++) encodeOne(model, inst[i], input, i, `instances[${i}]`)
   }
   const { ids, perRow } = parseGroups(model, body.group, body.groups, rows, '')
-  const budget = parseBudget(body.latency_budget_ms, 'latency_budget_ms') ||
-    parseBudget(ctx.headerBudget, 'x-latency-budget-ms header') || ctx.defaultBudgetMs
+  const budget = parseBudget(body.latency_budget_ms, 'latency_budget_ms') || ctx.headerBudget || ctx.defaultBudgetMs
   const pinned = parseVariant(model, body.variant, 'variant')
   return {
     job: new InferJob(model, rows, input, ids, perRow, budget, budget > 0 ? ctx.now + budget : Infinity, pinned, ctx.requestId, ctx.now),

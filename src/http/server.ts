@@ -4,6 +4,7 @@
 // client sends can crash the process.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify'
 import { contractOptions, installErrorContract } from './error-contract.js'
+import { closeConnectionWhen } from './drain.js'
 import type { Gateway } from '../gateway.js'
 import { nextPredictionId } from '../prediction-id.js'
 import { Tracing } from '../telemetry/index.js'
@@ -14,6 +15,7 @@ import { healthRoutes } from './health.js'
 import { inferenceRoutes, type ModelParams, type TracedRequest } from './inference.js'
 import { metricsRoutes } from './metrics.js'
 import { isObject } from '../oip/index.js'
+import { serverTimeouts } from './timeouts.js'
 
 declare module 'fastify' {
   /** Set by the onRequest hook: Clock.now() when the request's headers were read. */
@@ -53,6 +55,7 @@ export function buildServer (gw: Gateway, opts: ServerOptions = {}): FastifyInst
   const app = Fastify({
     ...(opts.loggerInstance !== undefined ? { loggerInstance: opts.loggerInstance as FastifyBaseLogger } : { logger: opts.logger ?? false }),
     bodyLimit: gw.config.http.body_limit_bytes,
+    ...serverTimeouts(gw.config.http),
     // Per-request log lines cost throughput and could carry labels; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     ...contractOptions,
@@ -61,6 +64,7 @@ export function buildServer (gw: Gateway, opts: ServerOptions = {}): FastifyInst
     requestIdHeader: 'x-request-id',
     genReqId: () => nextPredictionId()
   })
+  app.server.maxConnections = gw.config.http.max_connections
   // One boolean decides once, here, whether requests are traced; off adds no hook and no work.
   const tracing = gw.tracing
   const traced = tracing.enabled
@@ -69,6 +73,8 @@ export function buildServer (gw: Gateway, opts: ServerOptions = {}): FastifyInst
   // Declared up front, so every request object keeps one shape instead of gaining a property.
   app.decorateRequest('fgArrived', 0)
   app.addHook('onRequest', (req, _reply, done) => { req.fgArrived = clock.now(); done() })
+  // Once a SIGTERM drain starts, every answer tells its keep-alive client to go (see drain.ts).
+  app.addHook('onSend', closeConnectionWhen(() => gw.isDraining))
   // JSON only: a text/plain body would otherwise reach the parsers as a string.
   app.removeContentTypeParser('text/plain')
 

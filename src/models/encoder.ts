@@ -69,7 +69,10 @@ export class FeatureEncoder {
           if (x <= -1) throw FG_ERR_REQUEST_INVALID(`${field}.${name}`, 'must be > -1')
           x = Math.log1p(x)
         }
-        out[at + (this.offsets[i] as number)] = (x - (this.means[i] as number)) / (this.stds[i] as number)
+        const o = at + (this.offsets[i] as number)
+        out[o] = (x - (this.means[i] as number)) / (this.stds[i] as number)
+        // Finite as a double, ±Infinity as float32 (e.g. 1e308): the model would answer null.
+        if (!Number.isFinite(out[o])) throw FG_ERR_REQUEST_INVALID(`${field}.${name}`, 'is beyond the FP32 range of the model input once encoded')
       } else {
         if (typeof v !== 'string') {
           throw FG_ERR_REQUEST_INVALID(`${field}.${name}`, v === undefined ? 'is required (a string)' : 'must be a string')

@@ -6,7 +6,7 @@ import { readlinkSync } from 'node:fs'
 import { setPriority } from 'node:os'
 import { parentPort, workerData } from 'node:worker_threads'
 import type { Config } from '../config/index.js'
-import { openSession, ort } from './session.js'
+import { openSession, ort, scoresOf } from './session.js'
 import type { PoolReply, PoolRequest } from './inference-pool.js'
 
 interface Loaded { session: ort.InferenceSession, input: string, output: string, width: number }
@@ -44,16 +44,14 @@ port.on('message', (m: PoolRequest) => {
     const s = sessions.get(m.key)
     if (s === undefined) { post({ t: 'error', id: m.id, message: `no session ${m.key}` }); return }
     const running = s.session.run({ [s.input]: new ort.Tensor('float32', m.input, [m.rows, s.width]) }).then(out => {
-      const t = out[s.output]
-      if (t === undefined) { post({ t: 'error', id: m.id, message: `no output "${s.output}"` }); return }
       // Our own copy, so the buffer can be transferred without touching onnxruntime's memory.
-      const scores = (t.data as Float32Array).slice()
+      const scores = scoresOf(out[s.output], s, m.rows).slice()
       post({ t: 'ran', id: m.id, scores }, [scores.buffer as ArrayBuffer])
-    }, (err: Error) => { post({ t: 'error', id: m.id, message: err.message }) })
+    }).catch((err: Error) => { post({ t: 'error', id: m.id, message: err.message }) })
     inflight.add(running)
     void running.finally(() => inflight.delete(running))
   } else if (m.t === 'open') {
-    openSession(m.file, cfg, log).then(({ session, provider }) => {
+    openSession(m.file, cfg, log, m).then(({ session, provider }) => {
       sessions.set(m.key, { session, input: m.input, output: m.output, width: m.width })
       post({ t: 'opened', id: m.id, provider })
     }, (err: Error) => { post({ t: 'error', id: m.id, message: err.message }) })

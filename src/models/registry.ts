@@ -12,7 +12,7 @@ import { readManifest, type Manifest, type VariantSpec } from './manifest.js'
 import { InferencePool } from './inference-pool.js'
 import { DecisionRule } from './decision-rule.js'
 import { expectedMs, newRunCost, type RunCost } from './run-cost.js'
-import { openSession, ort, type Logger, type Provider } from './session.js'
+import { openSession, ort, scoresOf, type Logger, type Provider, type SessionIo } from './session.js'
 
 export type VariantState = 'loading' | 'ready' | 'failed'
 
@@ -80,9 +80,11 @@ export class VariantRuntime {
     if (session === null) throw FG_ERR_MODEL_INFERENCE(this.model.name, this.name, 'session is not loaded')
     const tensor = new ort.Tensor('float32', rows * width === input.length ? input : input.subarray(0, rows * width), [rows, width])
     const out = await session.run({ [this.model.manifest.input.name]: tensor })
-    const t = out[this.model.manifest.output.name]
-    if (t === undefined) throw FG_ERR_MODEL_INFERENCE(this.model.name, this.name, `no output "${this.model.manifest.output.name}"`)
-    return t.data as Float32Array
+    try {
+      return scoresOf(out[this.model.manifest.output.name], this.model.io, rows)
+    } catch (err) {
+      throw FG_ERR_MODEL_INFERENCE(this.model.name, this.name, (err as Error).message)
+    }
   }
 }
 
@@ -91,6 +93,8 @@ export class ModelRuntime {
   readonly encoder: FeatureEncoder
   readonly groups: GroupIndex
   readonly variants: VariantRuntime[]
+  /** The tensor names every session of this model must have. */
+  readonly io: SessionIo
   private readonly byName: Map<string, VariantRuntime>
 
   /** Position in the registry (set by ModelRegistry.add): the model's id in the monitor and stores. */
@@ -100,6 +104,7 @@ export class ModelRuntime {
     this.name = manifest.name
     this.encoder = new FeatureEncoder(manifest.features)
     this.groups = new GroupIndex(manifest.groups)
+    this.io = { input: manifest.input.name, output: manifest.output.name }
     this.variants = []
     for (const [i, v] of manifest.variants.entries()) {
       const owner = this.variants.find(u => u.owner === null && u.spec.file === v.file) ?? null
@@ -193,7 +198,7 @@ export class ModelRegistry {
         v.provider = await this.pool.open(v.key, v.file, m.input.name, m.output.name, m.input.width)
         v.pool = this.pool
       } else {
-        const { session, provider } = await openSession(v.file, this.cfg, this.log)
+        const { session, provider } = await openSession(v.file, this.cfg, this.log, v.model.io)
         v.session = session
         v.provider = provider
       }
@@ -225,7 +230,7 @@ export class ModelRegistry {
    */
   private async openInline (v: VariantRuntime): Promise<void> {
     const buf = new Float32Array(this.maxBatch * v.model.width)
-    const { session } = await openSession(v.file, { ...this.cfg, execution_provider: 'cpu' }, this.log)
+    const { session } = await openSession(v.file, { ...this.cfg, execution_provider: 'cpu' }, this.log, v.model.io)
     v.session = session
     const timed = async (rows: number): Promise<number> => { const t0 = performance.now(); await v.runHere(buf, rows); return performance.now() - t0 }
     await timed(1)

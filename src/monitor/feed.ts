@@ -40,12 +40,15 @@ export class MonitorFeed {
       // An unknown value is not a reason to drop the row: it is counted, just not for that attribute.
       ids[a] = v === undefined ? NO_GROUP : attr.values.indexOf(v)
     }
-    this.monitor.record(mi, vi, ev.ts, ids, 0, ev.score, ev.decision, ev.latency_ms)
+    // A request counts once for the latency SLO: each of its rows adds 1 / rows.
+    const rows = ev.request_rows
+    this.monitor.record(mi, vi, ev.ts, ids, 0, ev.score, ev.decision, ev.latency_ms, typeof rows === 'number' && Number.isInteger(rows) && rows >= 1 ? 1 / rows : 1)
     this.store.put(ev.id, ev.ts, mi, vi, ev.decision, ev.score, ids, 0, layout.base)
     this.stats.predictions++
     const waiting = this.pending.get(ev.id)
     if (waiting !== undefined) {
       this.pending.delete(ev.id)
+      this.stats.pendingLabels = this.pending.size
       this.join(ev.id, waiting.label)
     }
   }

@@ -66,8 +66,8 @@ export class Monitor implements PredictionSink {
   variantIndex (model: number, variant: string): number { return this.models[model]?.model.variants.indexOf(variant) ?? -1 }
 
   /** One prediction row. groupIds holds the model's base attribute ids starting at `at`. */
-  record (model: number, variant: number, ts: number, groupIds: ArrayLike<number>, at: number, score: number, decision: number, latencyMs: number): void {
-    this.models[model]!.windows[variant]!.add(ts, this.clock.wallNow(), groupIds, at, score, decision, latencyMs)
+  record (model: number, variant: number, ts: number, groupIds: ArrayLike<number>, at: number, score: number, decision: number, latencyMs: number, requestShare = 1): void {
+    this.models[model]!.windows[variant]!.add(ts, this.clock.wallNow(), groupIds, at, score, decision, latencyMs, requestShare)
   }
 
   /** A label joined to a stored prediction. */
@@ -83,9 +83,10 @@ export class Monitor implements PredictionSink {
     const now = this.clock.wallNow()
     const attrs = job.model.groups.size
     const latency = job.finishedAt - job.receivedAt
+    const share = 1 / job.rows
     for (let r = 0; r < job.rows; r++) {
       const score = job.scores[r]!
-      w.add(job.completedAtWall, now, job.groupIds, job.groupsPerRow ? r * attrs : 0, score, score >= job.thresholds[r]! ? 1 : 0, latency)
+      w.add(job.completedAtWall, now, job.groupIds, job.groupsPerRow ? r * attrs : 0, score, score >= job.thresholds[r]! ? 1 : 0, latency, share)
     }
   }
 
@@ -122,7 +123,7 @@ export class Monitor implements PredictionSink {
     mm.model.variants.forEach((v, vi) => {
       const w = mm.windows[vi]!
       const s = w.sum(now, windowMs, mm.sums)
-      variants[v] = buildVariantReport(mm.layout, s, w.scoreBins, mm.baseline, this.settings, w.late, w.lateLabels)
+      variants[v] = buildVariantReport(mm.layout, s, w.scoreBins, mm.baseline, this.settings, w.late, w.lateLabels, w.nonFinite)
     })
     const report: FairnessReport = {
       model,

@@ -3,6 +3,7 @@
 // equalized odds = the larger of the TPR and FPR differences), and drift against the baseline.
 import type { GroupLayout } from './layout.js'
 import { psi, wilson, newcombe, type Interval } from './stats.js'
+import { suppressedGroups } from './suppression.js'
 import { LAT_BINS, latencyEdge, type WindowSums } from './window.js'
 
 export interface ReportSettings {
@@ -33,7 +34,10 @@ export interface GroupReport {
 
 export interface AttributeReport {
   groups: Record<string, GroupReport>
-  /** Groups with fewer than report_min rows, not shown. */
+  /**
+   * Groups not shown: those with fewer than report_min rows, and the smallest others it takes for
+   * the hidden ones to hold ≥ report_min rows together (complementary suppression, suppression.ts).
+   */
   suppressed: number
   gaps: {
     demographic_parity_difference: number | null
@@ -52,15 +56,20 @@ export interface AttributeReport {
 
 export interface VariantReport {
   n: number
+  /** Requests the n rows came in (the latency SLO counts requests, not rows). */
+  requests: number
   selection_rate: number | null
+  /** Over requests: each request once, whatever its rows. The groups' latencies are over rows. */
   latency_ms: { p50: number | null, p95: number | null, p99: number | null }
   late_events: number
   late_labels: number
+  /** Predictions and labels left out because their score was not a finite number. */
+  non_finite_scores: number
   attributes: Record<string, AttributeReport>
 }
 
 /** Quantile q of a latency histogram, interpolated geometrically inside the bin. */
-export function latencyQuantile (hist: Uint32Array, at: number, q: number): number | null {
+export function latencyQuantile (hist: ArrayLike<number>, at: number, q: number): number | null {
   let n = 0
   for (let b = 0; b < LAT_BINS; b++) n += hist[at + b]!
   if (n === 0) return null
@@ -82,7 +91,7 @@ export function latencyQuantile (hist: Uint32Array, at: number, q: number): numb
 const maxMin = (xs: number[]): [number, number] => [Math.max(...xs), Math.min(...xs)]
 const nn = (x: number): number | null => Number.isFinite(x) ? x : null
 
-export function buildVariantReport (layout: GroupLayout, s: WindowSums, scoreBins: number, baseline: Baseline | undefined, opt: ReportSettings, late: number, lateLabels: number): VariantReport {
+export function buildVariantReport (layout: GroupLayout, s: WindowSums, scoreBins: number, baseline: Baseline | undefined, opt: ReportSettings, late: number, lateLabels: number, nonFinite = 0): VariantReport {
   const attributes: Record<string, AttributeReport> = {}
   for (const attr of layout.attributes) {
     const groups: Record<string, GroupReport> = {}
@@ -94,11 +103,12 @@ export function buildVariantReport (layout: GroupLayout, s: WindowSums, scoreBin
     const p95s: number[] = []
     const psis: number[] = []
     const base = baseline?.get(attr.name)
+    const hidden = suppressedGroups(s.n, layout, attr, opt.reportMin)
     attr.values.forEach((value, gid) => {
       const c = attr.offset + gid
       const n = s.n[c]!
       if (n === 0) return // absent groups take no part, as in Fairlearn
-      if (n < opt.reportMin) { suppressed++; return }
+      if (hidden.has(gid)) { suppressed++; return }
       const k = s.pos[c]!
       const tp = s.tp[c]!; const fn = s.fn[c]!; const fp = s.fp[c]!; const tn = s.tn[c]!
       const positives = tp + fn
@@ -183,10 +193,12 @@ export function buildVariantReport (layout: GroupLayout, s: WindowSums, scoreBin
   }
   return {
     n: s.total,
+    requests: Math.round(s.requests),
     selection_rate: s.total > 0 ? s.totalPositive / s.total : null,
     latency_ms: { p50: latencyQuantile(s.latAll, 0, 0.5), p95: latencyQuantile(s.latAll, 0, 0.95), p99: latencyQuantile(s.latAll, 0, 0.99) },
     late_events: late,
     late_labels: lateLabels,
+    non_finite_scores: nonFinite,
     attributes
   }
 }

@@ -28,6 +28,8 @@ export class Bucket {
   epoch = -1
   total = 0
   totalPositive = 0
+  /** Requests: each row adds its share, 1 / (rows of its request), so a request counts once. */
+  requests = 0
   readonly n: Uint32Array
   readonly pos: Uint32Array
   readonly tp: Uint32Array
@@ -38,8 +40,11 @@ export class Bucket {
   readonly labelledScore: Float64Array
   readonly scoreHist: Uint32Array
   readonly latHist: Uint32Array
-  /** Latency of every row, labelled or not (the latency SLO). */
-  readonly latAll: Uint32Array
+  /**
+   * Latency of every request (the latency SLO): each row adds its share of its request, so one
+   * 1024-row request weighs what a one-row request does, not 1024 of them (issue 14, defect 4).
+   */
+  readonly latAll: Float64Array
 
   constructor (cells: number, scoreBins: number) {
     this.n = new Uint32Array(cells)
@@ -51,13 +56,14 @@ export class Bucket {
     this.labelledScore = new Float64Array(cells)
     this.scoreHist = new Uint32Array(cells * scoreBins)
     this.latHist = new Uint32Array(cells * LAT_BINS)
-    this.latAll = new Uint32Array(LAT_BINS)
+    this.latAll = new Float64Array(LAT_BINS)
   }
 
   reset (epoch: number): void {
     this.epoch = epoch
     this.total = 0
     this.totalPositive = 0
+    this.requests = 0
     this.n.fill(0); this.pos.fill(0); this.tp.fill(0); this.fp.fill(0); this.tn.fill(0); this.fn.fill(0)
     this.labelledScore.fill(0); this.scoreHist.fill(0); this.latHist.fill(0); this.latAll.fill(0)
   }
@@ -72,6 +78,11 @@ export class SlidingWindow {
   /** Events older than the window when they arrived, and labels for predictions gone from it. */
   late = 0
   lateLabels = 0
+  /**
+   * Predictions and labels whose score was not a finite number (a model can emit NaN): counted
+   * here and left out, so one of them cannot turn a whole window's calibration into NaN.
+   */
+  nonFinite = 0
   private readonly cellScratch: Int32Array
 
   constructor (
@@ -112,8 +123,12 @@ export class SlidingWindow {
     return i
   }
 
-  /** One prediction. groupIds holds the model's base attribute ids at `at`. */
-  add (ts: number, now: number, groupIds: ArrayLike<number>, at: number, score: number, decision: number, latencyMs: number): void {
+  /**
+   * One prediction. groupIds holds the model's base attribute ids at `at`; requestShare is
+   * 1 / (rows of the row's request), 1 when unknown (events of older gateways).
+   */
+  add (ts: number, now: number, groupIds: ArrayLike<number>, at: number, score: number, decision: number, latencyMs: number, requestShare = 1): void {
+    if (!Number.isFinite(score)) { this.nonFinite++; return }
     const b = this.bucketFor(ts, now)
     if (b === null) { this.late++; return }
     b.total++
@@ -122,7 +137,8 @@ export class SlidingWindow {
     this.layout.cellsOf(groupIds, at, cells)
     const sb = this.scoreBin(score)
     const lb = latencyBin(latencyMs)
-    b.latAll[lb]!++
+    b.latAll[lb]! += requestShare
+    b.requests += requestShare
     const bins = this.scoreBins
     for (let a = 0; a < cells.length; a++) {
       const c = cells[a]!
@@ -136,6 +152,7 @@ export class SlidingWindow {
 
   /** A label joined to a prediction made at ts (counted in that prediction's bucket). */
   addLabel (ts: number, now: number, groupIds: ArrayLike<number>, at: number, score: number, decision: number, label: number): void {
+    if (!Number.isFinite(score)) { this.nonFinite++; return }
     const b = this.bucketFor(ts, now)
     if (b === null) { this.lateLabels++; return }
     const cells = this.cellScratch
@@ -157,6 +174,7 @@ export class SlidingWindow {
       if (b.epoch < 0 || b.epoch > kNow || kNow - b.epoch >= span) continue
       out.total += b.total
       out.totalPositive += b.totalPositive
+      out.requests += b.requests
       addInto(out.n, b.n); addInto(out.pos, b.pos); addInto(out.tp, b.tp); addInto(out.fp, b.fp)
       addInto(out.tn, b.tn); addInto(out.fn, b.fn); addInto(out.labelledScore, b.labelledScore)
       addInto(out.scoreHist, b.scoreHist); addInto(out.latHist, b.latHist); addInto(out.latAll, b.latAll)

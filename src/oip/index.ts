@@ -6,4 +6,4 @@ export {
   OUT_ID, OUT_ID_RAW, OUT_SCORE, OUT_SCORE_RAW, PREDICTION_ID_OUTPUT, type ParseContext
 } from './infer-request.js'
 export { EXTENSIONS, modelMetadata, modelReady, type ModelState } from './metadata.js'
-export { isObject, MAX_BUDGET_MS, parseBudget, parseGroups, parseVariant } from './parse-common.js'
+export { beyondFp32, isObject, MAX_BUDGET_MS, parseBudget, parseGroups, parseVariant } from './parse-common.js'

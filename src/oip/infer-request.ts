@@ -5,13 +5,14 @@
 import { InferJob } from '../batching/index.js'
 import { FG_ERR_REQUEST_BINARY, FG_ERR_REQUEST_DEADLINE, FG_ERR_REQUEST_GROUP, FG_ERR_REQUEST_INVALID } from '../errors.js'
 import type { ModelRuntime } from '../models/index.js'
-import { isObject, MAX_BUDGET_MS, parseBudget, parseGroups, parseVariant } from './parse-common.js'
+import { beyondFp32, isObject, MAX_BUDGET_MS, parseBudget, parseGroups, parseVariant } from './parse-common.js'
 
 export interface ParseContext {
   now: number
   maxRows: number
   defaultBudgetMs: number
-  headerBudget: unknown
+  /** The x-latency-budget-ms header (metadata over gRPC), already parsed (0 = none): an invalid one is a 400 even when the body has a budget. */
+  headerBudget: number
   requestId: string
 }
 
@@ -47,6 +48,7 @@ export function floatsFromNumbers (data: unknown, rows: number, width: number, f
       const x = data[i]
       if (typeof x !== 'number' || !Number.isFinite(x)) throw FG_ERR_REQUEST_INVALID(`${field}[${i}]`, 'must be a finite number')
       input[i] = x
+      if (!Number.isFinite(input[i])) throw beyondFp32(`${field}[${i}]`)
     }
   } else if (data.length === rows) {
     for (let r = 0; r < rows; r++) {
@@ -56,6 +58,7 @@ export function floatsFromNumbers (data: unknown, rows: number, width: number, f
         const x = row[c]
         if (typeof x !== 'number' || !Number.isFinite(x)) throw FG_ERR_REQUEST_INVALID(`${field}[${r}][${c}]`, 'must be a finite number')
         input[r * width + c] = x
+        if (!Number.isFinite(input[r * width + c])) throw beyondFp32(`${field}[${r}][${c}]`)
       }
     }
   } else {
@@ -139,7 +142,7 @@ export function oipJob (model: ModelRuntime, rows: number, input: Float32Array, 
   const { ids, perRow } = parseGroups(model, labels(params.group, 'parameters.group'), labels(params.groups, 'parameters.groups'), rows, 'parameters.')
   let budget = parseBudget(params.latency_budget_ms, 'parameters.latency_budget_ms') ||
     timeoutBudget(params.timeout, 'parameters.timeout') ||
-    parseBudget(ctx.headerBudget, 'x-latency-budget-ms header') || ctx.defaultBudgetMs
+    ctx.headerBudget || ctx.defaultBudgetMs
   if (callerDeadline !== Infinity) {
     const left = callerDeadline - ctx.now
     if (left <= 0) throw FG_ERR_REQUEST_DEADLINE("the caller's deadline")

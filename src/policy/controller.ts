@@ -4,7 +4,7 @@
 // the gateway and `fairgate monitor` both use it.
 import type { Clock } from '../clock.js'
 import type { Config } from '../config/index.js'
-import { FG_ERR_MODEL_UNKNOWN, FG_ERR_MODEL_VARIANT_UNKNOWN, FG_ERR_POLICY_NO_TARGET, FG_ERR_POLICY_VARIANT_NOT_READY } from '../errors.js'
+import { FG_ERR_MODEL_UNKNOWN, FG_ERR_MODEL_VARIANT_UNKNOWN, FG_ERR_POLICY_NO_TARGET, FG_ERR_POLICY_REMOVAL, FG_ERR_POLICY_VARIANT_NOT_READY } from '../errors.js'
 import type { DecisionEvent } from '../events/index.js'
 import type { Logger } from '../models/index.js'
 import type { Monitor } from '../monitor/index.js'
@@ -60,8 +60,12 @@ export class PolicyController implements RoutingPolicy {
         mayAct: opts.writer === undefined ? undefined : () => opts.writer!()?.isLeader() === true
       }, this.policies)
       : null
-    // A policy's first variant is the one to serve at start (until a decision says otherwise).
-    for (const p of this.policies.values()) if (opts.canServe(p.model, p.variants[0]!)) opts.active.set(p.model, p.variants[0]!, 0)
+    // A policy's first variant that can serve is the one to serve at start (until a decision
+    // says otherwise); one that failed to load is never shown as active.
+    for (const p of this.policies.values()) {
+      const first = p.variants.find(v => opts.canServe(p.model, v))
+      if (first !== undefined) opts.active.set(p.model, first, 0)
+    }
     for (const model of opts.models.keys()) { const a = opts.active.active(model); if (a !== undefined) this.sequence.init(model, a) }
   }
 
@@ -100,11 +104,16 @@ export class PolicyController implements RoutingPolicy {
     return true
   }
 
-  /** Re-reads the policy files; a bad one is refused (thrown) and the last good ones stay. */
-  reload (): string[] {
+  /**
+   * Re-reads the policy files; a bad one is refused (thrown) and the last good ones stay. So is a
+   * reload that would drop a model's policy (a deleted file) unless `remove` says it is meant.
+   */
+  reload (opts: { remove?: boolean } = {}): string[] {
     let next: Map<string, Policy>
     try {
       next = readPolicies(this.opts.config.policy.dir, this.opts.models)
+      const dropped = [...this.policies.keys()].filter(m => !next.has(m))
+      if (dropped.length > 0 && opts.remove !== true) throw FG_ERR_POLICY_REMOVAL(dropped.map(m => `model "${m}"`).join(', '))
     } catch (err) {
       this.opts.log.error({ err: (err as Error).message }, 'policy reload refused; the last good policies stay in force')
       throw err

@@ -138,7 +138,8 @@ export function evaluateLatency (policy: Policy, v: VariantReport | undefined): 
   const slo = policy.latency.slo
   if (slo === undefined) return null
   const base = { rule: slo.name, kind: 'latency' as const, metric: `latency_p${slo.percentile}_ms`, threshold: slo.threshold_ms }
-  if (v === undefined || v.n < slo.min_samples) return { ...base, outcome: 'inconclusive', value: null, reason: `fewer than ${slo.min_samples} requests in the window` }
+  // Requests, not rows: one 1024-row request is one sample, so it cannot be 1% of the window alone.
+  if (v === undefined || v.requests < slo.min_samples) return { ...base, outcome: 'inconclusive', value: null, reason: `fewer than ${slo.min_samples} requests in the window` }
   const value = slo.percentile === 50 ? v.latency_ms.p50 : slo.percentile === 95 ? v.latency_ms.p95 : v.latency_ms.p99
   if (value === null) return { ...base, outcome: 'inconclusive', value: null }
   return { ...base, outcome: value > slo.threshold_ms ? 'breach' : 'pass', value }

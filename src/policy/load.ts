@@ -5,7 +5,7 @@ import type { VariantFacts } from './fairness-constraint.js'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
-import { FG_ERR_POLICY_INVALID } from '../errors.js'
+import { FG_ERR_POLICY_DIR, FG_ERR_POLICY_INVALID } from '../errors.js'
 import { policySchema, type Policy } from './schema.js'
 
 export { FG_ERR_POLICY_INVALID }
@@ -63,7 +63,8 @@ export function readPolicyFile (file: string, models: Map<string, ModelFacts>): 
 export function readPolicies (dir: string, models: Map<string, ModelFacts>): Map<string, Policy> {
   const out = new Map<string, Policy>()
   const root = resolve(dir)
-  if (!existsSync(root)) return out
+  // A typo in policy.dir must not start a gateway with no rules and no word about it.
+  if (!existsSync(root)) throw FG_ERR_POLICY_DIR(root)
   for (const f of readdirSync(root).filter(f => /\.ya?ml$/.test(f)).sort()) {
     const file = join(root, f)
     const p = readPolicyFile(file, models)

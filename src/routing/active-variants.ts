@@ -11,9 +11,12 @@ export interface VariantStatus {
 export class ActiveVariants {
   private readonly state = new Map<string, VariantStatus>()
 
-  /** changedAt 0: the manifest's default is not a decision, so any decision on record wins. */
-  init (model: { name: string, variants: ReadonlyArray<{ name: string }> }): void {
-    const first = model.variants[0]!.name
+  /**
+   * changedAt 0: the manifest's default is not a decision, so any decision on record wins.
+   * Active means serving: the first variant that loaded, not one that failed.
+   */
+  init (model: { name: string, variants: ReadonlyArray<{ name: string, state?: string }> }): void {
+    const first = (model.variants.find(v => v.state === undefined || v.state === 'ready') ?? model.variants[0]!).name
     this.state.set(model.name, { active: first, lastKnownGood: first, changedAt: 0 })
   }
 

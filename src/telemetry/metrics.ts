@@ -23,6 +23,7 @@ export class GatewayMetrics {
   readonly fairnessBudgetMissed: client.Counter<'model' | 'variant'>
   readonly events: client.Counter<'topic' | 'outcome'>
   readonly eventBuffer: client.Gauge<'topic'>
+  readonly feedback: client.Counter<'outcome'>
   private readonly collectors: Collect[] = []
 
   constructor (opts: { defaultMetrics?: boolean } = {}) {
@@ -40,8 +41,9 @@ export class GatewayMetrics {
     this.policyActions = new client.Counter({ name: 'fairgate_policy_actions_total', help: 'Decisions taken: switch, rollback, alert, recover (policy) or manual (admin)', labelNames: ['model', 'rule', 'action'], registers })
     this.decisionsWithoutGroup = new client.Counter({ name: 'fairgate_decisions_without_group_total', help: 'Rows decided by a by_group rule without the rule\'s attribute (they got the rule\'s default threshold)', labelNames: ['model', 'variant'], registers })
     this.fairnessBudgetMissed = new client.Counter({ name: 'fairgate_fairness_budget_missed_total', help: 'Requests whose latency budget no variant satisfying the fairness rule in force could meet; the mitigated variant served them anyway', labelNames: ['model', 'variant'], registers })
-    this.events = new client.Counter({ name: 'fairgate_events_total', help: 'Events by topic and outcome: buffered (accepted), sent (acked by Kafka), dropped (lost), failed (a send attempt failed; retried)', labelNames: ['topic', 'outcome'], registers })
+    this.events = new client.Counter({ name: 'fairgate_events_total', help: 'Events by topic and outcome, each event counted once per outcome: buffered (accepted), sent (acked by Kafka), dropped (lost), failed (a send carrying it failed at least once; retried), rejected (refused by Kafka for its content, e.g. larger than max.message.bytes; dropped)', labelNames: ['topic', 'outcome'], registers })
     this.eventBuffer = new client.Gauge({ name: 'fairgate_event_buffer', help: 'Events waiting for Kafka', labelNames: ['topic'], registers, collect })
+    this.feedback = new client.Counter({ name: 'fairgate_feedback_total', help: 'Feedback records read from the feedback topic (fairgate monitor): accepted (a valid label, joined now or when its prediction arrives) or invalid (no prediction id, a label other than 0/1/true/false; skipped)', labelNames: ['outcome'], registers })
     if (opts.defaultMetrics !== false) client.collectDefaultMetrics({ register: this.registry })
   }
 

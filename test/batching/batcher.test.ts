@@ -167,3 +167,27 @@ t.test('drain answers what is queued, refuses new jobs', async t => {
   await p
   t.equal(done.length, 1)
 })
+
+t.test('an output that is not float32 scores fails its batch with a 500, never the process (issue 14, defect 18)', async t => {
+  const clock = new FakeClock()
+  const { variant, runs } = fakeVariant()
+  ;(variant.model as unknown as { name: string }).name = 'm'
+  const done: InferJob[] = []
+  const b = new Batcher(variant, opts, clock, { onBatch: () => {}, onJobDone: j => done.push(j) })
+  b.enqueue(job(variant.model, 2, 0, clock))
+  // What onnxruntime gives for an int64 label output: copying it into a Float32Array throws
+  // "Cannot mix BigInt and other types" inside the promise callback.
+  runs[0]!.resolve(new BigInt64Array(2) as unknown as Float32Array)
+  await tick()
+  t.equal(done.length, 1, 'the job is answered')
+  t.match(done[0]!.error, { code: 'FG_ERR_MODEL_INFERENCE', statusCode: 500, message: /not 2 float32 scores/ })
+  b.enqueue(job(variant.model, 3, 0, clock))
+  runs[1]!.resolve(new Float32Array(1))
+  await tick()
+  t.match(done[1]!.error, { statusCode: 500 }, 'too few scores too')
+  b.enqueue(job(variant.model, 1, 7, clock))
+  answer(runs[2]!)
+  await tick()
+  t.equal(done[2]!.error, null, 'and the next batch runs normally')
+  t.equal(done[2]!.scores[0], 7)
+})

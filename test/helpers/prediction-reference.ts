@@ -25,6 +25,7 @@ export function predictionSerializer (config: Config): (job: InferJob, row: numb
       latency_ms: Math.round((job.finishedAt - job.receivedAt) * 1000) / 1000,
       queue_ms: Math.round(job.queueMs * 1000) / 1000,
       batch_size: job.batchSize,
+      request_rows: job.rows,
       replica
     }
     if (withGroups) ev.groups = job.model.groups.labels(job.groupIds, job.groupsPerRow ? row * job.model.groups.size : 0)

@@ -16,6 +16,15 @@ export async function freePort (): Promise<number> {
   })
 }
 
+/** Polls cond every 50 ms; throws naming `what` after timeoutMs. */
+export async function until (what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const started = Date.now()
+  while (!(await cond())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+}
+
 export interface Served {
   child: ChildProcess
   url: string
@@ -28,11 +37,20 @@ export interface Served {
 }
 
 export async function serveCli (env: Record<string, string> = {}, timeoutMs = 30_000): Promise<Served> {
+  return await runCli('serve', env, timeoutMs, '/v2/health/ready')
+}
+
+/** `fairgate monitor`, answered once it listens (it is ready only once caught up with the log). */
+export async function monitorCli (env: Record<string, string> = {}, timeoutMs = 30_000): Promise<Served> {
+  return await runCli('monitor', env, timeoutMs, '/v2/health/live')
+}
+
+async function runCli (command: string, env: Record<string, string>, timeoutMs: number, readyPath: string): Promise<Served> {
   const port = await freePort()
   // gRPC too on a free port, so gateways of parallel tests do not meet on 8081.
   const grpcPort = await freePort()
   const started = Date.now()
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'cli', 'index.js'), 'serve'], {
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'cli', 'index.js'), command], {
     cwd: ROOT,
     env: { ...process.env, FAIRGATE_HTTP_HOST: '127.0.0.1', FAIRGATE_HTTP_PORT: String(port), FAIRGATE_GRPC_HOST: '127.0.0.1', FAIRGATE_GRPC_PORT: String(grpcPort), FAIRGATE_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
@@ -46,7 +64,7 @@ export async function serveCli (env: Record<string, string> = {}, timeoutMs = 30
     if (child.exitCode !== null) throw new Error(`fairgate exited early (${child.exitCode}): ${out}`)
     if (Date.now() - started > timeoutMs) { child.kill('SIGKILL'); throw new Error(`not ready in ${timeoutMs} ms: ${out}`) }
     try {
-      const r = await fetch(`${url}/v2/health/ready`)
+      const r = await fetch(`${url}${readyPath}`)
       if (r.status === 200) break
     } catch {}
     await new Promise(resolve => setTimeout(resolve, 50))

@@ -55,6 +55,13 @@ t.test('monitor over two replicas = sum of their in-process monitors, also after
       joinedHere += fb.json().joined
     } else if (i % 4 === 1) crossLabels.push({ id, label: r.label, other: gw === a ? b : a })
   }
+  // Multi-row requests: the monitor counts each once for the latency SLO (the events carry
+  // request_rows), as the replicas' own monitors do.
+  for (let i = 0; i < 3; i++) {
+    const rs = rows.slice(900 + 4 * i, 904 + 4 * i)
+    const res = await a.app.inject({ method: 'POST', url: '/v1/predict', payload: { model: 'income', instances: rs.map(r => r.features), groups: rs.map(r => r.group), variant: 'full' } })
+    t.equal(res.statusCode, 200, res.body)
+  }
   // Labels that reach the OTHER replica: not joined there, joined by the monitor.
   for (const c of crossLabels) {
     const fb = await c.other.app.inject({ method: 'POST', url: '/v1/feedback', payload: { prediction_id: c.id, label: c.label } })
@@ -65,6 +72,11 @@ t.test('monitor over two replicas = sum of their in-process monitors, also after
   await a.gw.events!.publisher.flush(20_000)
   await b.gw.events!.publisher.flush(20_000)
   const local = add(counts(a.gw.monitor!.report('income')!), counts(b.gw.monitor!.report('income')!))
+  const requests = (r: FairnessReport): Record<string, [number, number]> => Object.fromEntries(Object.entries(r.variants).map(([v, vr]) => [v, [vr.n, vr.requests]]))
+  const ra = requests(a.gw.monitor!.report('income')!)
+  const rb = requests(b.gw.monitor!.report('income')!)
+  const localRequests = Object.fromEntries(Object.keys(ra).map(v => [v, [ra[v]![0] + (rb[v]?.[0] ?? 0), ra[v]![1] + (rb[v]?.[1] ?? 0)]]))
+  t.same(localRequests.full, [312, 303], 'full: 312 rows in 303 requests')
 
   const config = validateConfig({ kafka, models: { dir: MODELS_DIR }, monitor: monitorCfg, replica: 'mon' })
   for (const round of ['first start', 'after restart']) {
@@ -73,7 +85,8 @@ t.test('monitor over two replicas = sum of their in-process monitors, also after
     // Labels may trail predictions by a poll; give the feed a moment to settle.
     for (let i = 0; i < 50 && svc.feed.stats.labels < 225 + crossLabels.length; i++) await new Promise(resolve => setTimeout(resolve, 100))
     const remote = counts(svc.monitor.report('income')!)
-    t.equal(svc.feed.stats.predictions, 900, `${round}: every prediction event read once`)
+    t.equal(svc.feed.stats.predictions, 912, `${round}: every prediction event read once`)
+    t.same(requests(svc.monitor.report('income')!), localRequests, `${round}: rows and requests per variant = sum of both replicas`)
     const strip = (m: Map<string, Counts>): Array<[string, number, number]> => sorted(m).map(([k, c]) => [k, c.n, c.pos])
     t.same(strip(remote), strip(local), `${round}: per-group rows and positive decisions = sum of both replicas`)
     let labelledRemote = 0

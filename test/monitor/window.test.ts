@@ -75,13 +75,15 @@ t.test('the monitor report follows the fake clock', async t => {
 t.test('small groups: insufficient below min_samples, suppressed below report_min', async t => {
   const clock = new FakeClock()
   const cfg = validateConfig({ monitor: { window_ms: 10_000, bucket_ms: 1000, min_samples: 10, report_min: 3, min_labelled: 1, refresh_ms: 0 } }).monitor
-  const manifest = { groups: { race: ['A', 'B', 'C', 'D'] }, threshold: 0.5 } as any
+  const manifest = { groups: { race: ['A', 'B', 'C', 'D', 'E'] }, threshold: 0.5 } as any
   const m = new Monitor([{ name: 'm', manifest, variants: ['v'] }], cfg, clock)
-  const sizes = [50, 40, 5, 2] // A, B ok; C insufficient; D suppressed
+  // A, B ok; C insufficient; D and E suppressed (3 rows together: no complementary group needed,
+  // test/monitor/suppression.test.ts has that case)
+  const sizes = [50, 40, 5, 2, 1]
   sizes.forEach((n, g) => { for (let i = 0; i < n; i++) m.record(0, 0, clock.wallNow(), Int16Array.from([g]), 0, 0.9, g === 2 ? 1 : i % 2, 1) })
   const a = m.report('m')!.variants.v!.attributes.race!
-  t.same(Object.keys(a.groups), ['A', 'B', 'C'], 'D is not reported at all')
-  t.equal(a.suppressed, 1)
+  t.same(Object.keys(a.groups), ['A', 'B', 'C'], 'D and E are not reported at all')
+  t.equal(a.suppressed, 2)
   t.equal(a.groups.C!.status, 'insufficient')
   t.equal(a.groups.A!.status, 'ok')
   t.equal(a.gaps.demographic_parity_difference, 0, 'C (rate 1.0) is left out of the gap: A and B are both 0.5')
