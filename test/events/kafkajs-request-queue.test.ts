@@ -57,7 +57,12 @@ t.test('pending requests and throttles are still checked', async t => {
   throttled.q.scheduleCheckPendingRequests()
   t.not(throttled.q.throttleCheckTimeoutId, null, 'a check is scheduled for the end of a throttle')
   await sleep(80)
-  t.equal(throttled.checks(), 1, 'once, when the throttle ends')
+  // A timer may fire a millisecond before Date.now() says the throttle is over: then it checks
+  // once more for the remainder. Either way a few checks, not kafkajs' 1 ms loop, and then none.
+  const afterThrottle = throttled.checks()
+  t.ok(afterThrottle >= 1 && afterThrottle <= 3, `checked when the throttle ends (${afterThrottle} checks)`)
+  await sleep(50)
+  t.equal(throttled.checks(), afterThrottle, 'and no more after it')
   q.destroy()
   throttled.q.destroy()
 })
