@@ -18,6 +18,17 @@ async function pool (t: { teardown: (fn: () => unknown) => void }, threads = 1, 
   return p
 }
 
+/**
+ * Known costs, far from SHORT_RUN_MS either way: full × 256 runs 256 ms, distilled × 8 0.05 ms
+ * (costs learned from real runs would move with the machine's load), primed after the run.
+ */
+async function teach (p: InferencePool): Promise<void> {
+  // A short batch queued now opens the keep-short window, as live traffic would.
+  await p.run('income/distilled', rows(1), 1, WIDTH)
+  p.prime('income/full', 1, 1)
+  p.prime('income/distilled', 0.01, 0.005)
+}
+
 function rows (n: number): Float32Array {
   const x = new Float32Array(n * WIDTH)
   for (let i = 0; i < n; i++) x.set(g.encoded[i % g.rows]!, i * WIDTH)
@@ -37,8 +48,7 @@ t.test('answers are the golden probabilities', async t => {
 t.test('a distilled batch overtakes a full batch queued before it; order is FIFO within a variant', async t => {
   const p = await pool(t)
   const big = rows(256)
-  // Teach the pool each variant's cost.
-  for (let i = 0; i < 3; i++) { await p.run('income/full', big, 256, WIDTH); await p.run('income/distilled', big, 256, WIDTH) }
+  await teach(p)
   const order: string[] = []
   const track = (name: string, pr: Promise<Float32Array>): Promise<void> => pr.then(() => { order.push(name) })
   const all = [
@@ -67,7 +77,7 @@ t.test('closing rejects the batches still waiting', async t => {
 t.test('two threads: a short batch runs at once on the kept thread while long ones queue', async t => {
   const p = await pool(t, 2)
   const big = rows(256)
-  for (let i = 0; i < 3; i++) { await p.run('income/full', big, 256, WIDTH); await p.run('income/distilled', big, 256, WIDTH) }
+  await teach(p)
   const order: string[] = []
   const track = (name: string, pr: Promise<Float32Array>): Promise<void> => pr.then(() => { order.push(name) })
   const all = [
@@ -84,7 +94,7 @@ t.test('two threads: with no short batch for a while the kept thread takes long 
   let now = 0
   const p = await pool(t, 2, { now: () => now })
   const big = rows(256)
-  for (let i = 0; i < 3; i++) { await p.run('income/full', big, 256, WIDTH); await p.run('income/distilled', big, 256, WIDTH) }
+  await teach(p)
   t.ok(p.runMs('income/distilled', 8) <= 1 && p.runMs('income/full', 256) > 1, 'distilled × 8 is a short batch, full × 256 a long one')
   now += KEEP_SHORT_MS + 1
   t.equal(p.longLanes, 2, 'no short batch lately: long batches may use both threads')
