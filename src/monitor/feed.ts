@@ -18,7 +18,7 @@ export interface FeedStats {
 
 export class MonitorFeed {
   readonly store: PredictionStore
-  private readonly pending = new Map<string, { label: number, at: number }>()
+  private readonly pending = new Map<string, { label: number, at: number, arrivedAt: number }>()
   private readonly ids: Int16Array
   readonly stats: FeedStats = { predictions: 0, labels: 0, unknown: 0, pendingLabels: 0, orphanLabels: 0 }
 
@@ -49,24 +49,28 @@ export class MonitorFeed {
     if (waiting !== undefined) {
       this.pending.delete(ev.id)
       this.stats.pendingLabels = this.pending.size
-      this.join(ev.id, waiting.label)
+      this.join(ev.id, waiting.label, waiting.arrivedAt)
     }
   }
 
   onFeedback (ev: FeedbackEvent): void {
-    if (this.store.has(ev.prediction_id, this.now())) {
-      this.join(ev.prediction_id, ev.label)
+    const now = this.now()
+    // The label window is keyed by when the label was given (the event's ts, as the gateway
+    // stamped it), so a replay after a restart puts it back where it was; never in the future.
+    const arrivedAt = Number.isFinite(ev.ts) ? Math.min(ev.ts, now) : now
+    if (this.store.has(ev.prediction_id, now)) {
+      this.join(ev.prediction_id, ev.label, arrivedAt)
       return
     }
     if (this.pending.size >= this.store.capacity) this.expirePending(true)
-    this.pending.set(ev.prediction_id, { label: ev.label, at: this.now() })
+    this.pending.set(ev.prediction_id, { label: ev.label, at: now, arrivedAt })
     this.stats.pendingLabels = this.pending.size
   }
 
-  private join (id: string, label: number): void {
+  private join (id: string, label: number, arrivedAt: number): void {
     const p = this.store.get(id, this.now())
     if (p === undefined || !this.store.markLabelled(id)) return
-    this.monitor.recordLabel(p, label)
+    this.monitor.recordLabel(p, label, arrivedAt)
     this.stats.labels++
   }
 

@@ -37,7 +37,7 @@ class ModelMonitor {
     this.layout = new GroupLayout(m.groups, cfg.intersections.filter(c => c.every(a => m.groups[a] !== undefined)))
     const edges = m.baseline?.bin_edges ?? [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1]
     const inner = Float64Array.from(edges.slice(1, -1))
-    this.windows = model.variants.map(() => new SlidingWindow(this.layout, cfg.bucket_ms, cfg.window_ms, inner))
+    this.windows = model.variants.map(() => new SlidingWindow(this.layout, cfg.bucket_ms, cfg.window_ms, inner, cfg.feedback_ttl_ms))
     this.sums = new WindowSums(this.layout.cells, inner.length + 1)
     if (m.baseline !== undefined) {
       this.baseline = new Map()
@@ -70,9 +70,13 @@ export class Monitor implements PredictionSink {
     this.models[model]!.windows[variant]!.add(ts, this.clock.wallNow(), groupIds, at, score, decision, latencyMs, requestShare)
   }
 
-  /** A label joined to a stored prediction. */
-  recordLabel (p: StoredPrediction, label: number): void {
-    this.models[p.model]!.windows[p.variant]!.addLabel(p.ts, this.clock.wallNow(), p.groups, 0, p.score, p.decision, label)
+  /**
+   * A label joined to a stored prediction; it counts in the label window from when it arrived
+   * (arrivedAt, default now), for monitor.feedback_ttl_ms, whenever its prediction was made.
+   */
+  recordLabel (p: StoredPrediction, label: number, arrivedAt?: number): void {
+    const now = this.clock.wallNow()
+    this.models[p.model]!.windows[p.variant]!.addLabel(arrivedAt ?? now, now, p.groups, 0, p.score, p.decision, label)
   }
 
   // --- PredictionSink: the in-process feed from the gateway (models in registry order).

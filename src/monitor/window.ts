@@ -1,12 +1,19 @@
 // A sliding time window of fixed buckets for one (model, variant). Each bucket holds, per cell
 // (attribute × group), typed-array counters: rows, positive decisions, a score histogram on the
-// baseline's bin edges, a log-spaced latency histogram, and confusion counts from joined labels.
-// An update touches a constant number of counters; buckets are reused in a ring, so memory does
-// not grow with traffic.
+// baseline's bin edges and a log-spaced latency histogram. Confusion counts from joined labels
+// live in a second ring of their own (see below). An update touches a constant number of
+// counters; buckets are reused in rings, so memory does not grow with traffic.
 //
 // Semantics: bucket k holds events with floor(ts / bucketMs) = k. At time now the window is the
 // current bucket and the B − 1 before it (B = windowMs / bucketMs): an event leaves the window
 // when floor(now / bucketMs) − floor(ts / bucketMs) reaches B.
+//
+// Labels are keyed by when the label ARRIVED, in a window sized by the feedback TTL (default 1 h),
+// not by their prediction's bucket: feedback may come up to the TTL after its prediction, and a
+// label counted only while its prediction is in the 5-minute window would leave TPR and FPR
+// measuring only the predictions labelled within minutes (issue 17). Label bucket j holds labels
+// that arrived in floor(t / labelBucketMs) = j; labelBucketMs is a whole number of bucketMs, so
+// the sequential tests' closed-bucket reads (closedSince) line up with the prediction buckets.
 import type { GroupLayout } from './layout.js'
 
 /** Latency bins: 0.01 ms × 1.25^i, 80 bins reach ~ 0.01 ms × 5.7e7 ≈ 9.5 min. */
@@ -24,6 +31,33 @@ export function latencyBin (ms: number): number {
 /** Upper edge (ms) of latency bin b. */
 export function latencyEdge (b: number): number { return LAT_BASE_MS * LAT_GROWTH ** (b + 1) }
 
+/** At most this many label buckets: a long TTL gets longer label buckets, not more of them. */
+export const MAX_LABEL_BUCKETS = 720
+
+/** Confusion counts of the labels that arrived in one label bucket. */
+export class LabelBucket {
+  epoch = -1
+  readonly tp: Uint32Array
+  readonly fp: Uint32Array
+  readonly tn: Uint32Array
+  readonly fn: Uint32Array
+  /** Sum of scores of labelled rows (calibration: mean score vs observed rate). */
+  readonly labelledScore: Float64Array
+
+  constructor (cells: number) {
+    this.tp = new Uint32Array(cells)
+    this.fp = new Uint32Array(cells)
+    this.tn = new Uint32Array(cells)
+    this.fn = new Uint32Array(cells)
+    this.labelledScore = new Float64Array(cells)
+  }
+
+  reset (epoch: number): void {
+    this.epoch = epoch
+    this.tp.fill(0); this.fp.fill(0); this.tn.fill(0); this.fn.fill(0); this.labelledScore.fill(0)
+  }
+}
+
 export class Bucket {
   epoch = -1
   total = 0
@@ -32,12 +66,6 @@ export class Bucket {
   requests = 0
   readonly n: Uint32Array
   readonly pos: Uint32Array
-  readonly tp: Uint32Array
-  readonly fp: Uint32Array
-  readonly tn: Uint32Array
-  readonly fn: Uint32Array
-  /** Sum of scores of labelled rows (calibration: mean score vs observed rate). */
-  readonly labelledScore: Float64Array
   readonly scoreHist: Uint32Array
   readonly latHist: Uint32Array
   /**
@@ -49,11 +77,6 @@ export class Bucket {
   constructor (cells: number, scoreBins: number) {
     this.n = new Uint32Array(cells)
     this.pos = new Uint32Array(cells)
-    this.tp = new Uint32Array(cells)
-    this.fp = new Uint32Array(cells)
-    this.tn = new Uint32Array(cells)
-    this.fn = new Uint32Array(cells)
-    this.labelledScore = new Float64Array(cells)
     this.scoreHist = new Uint32Array(cells * scoreBins)
     this.latHist = new Uint32Array(cells * LAT_BINS)
     this.latAll = new Float64Array(LAT_BINS)
@@ -64,18 +87,45 @@ export class Bucket {
     this.total = 0
     this.totalPositive = 0
     this.requests = 0
-    this.n.fill(0); this.pos.fill(0); this.tp.fill(0); this.fp.fill(0); this.tn.fill(0); this.fn.fill(0)
-    this.labelledScore.fill(0); this.scoreHist.fill(0); this.latHist.fill(0); this.latAll.fill(0)
+    this.n.fill(0); this.pos.fill(0)
+    this.scoreHist.fill(0); this.latHist.fill(0); this.latAll.fill(0)
   }
 }
 
-/** Sums of a window's buckets: the same counters, added up. */
-export class WindowSums extends Bucket {}
+/** Sums of a window's buckets and of its label window: the same counters, added up. */
+export class WindowSums extends Bucket {
+  readonly tp: Uint32Array
+  readonly fp: Uint32Array
+  readonly tn: Uint32Array
+  readonly fn: Uint32Array
+  readonly labelledScore: Float64Array
+
+  constructor (cells: number, scoreBins: number) {
+    super(cells, scoreBins)
+    this.tp = new Uint32Array(cells)
+    this.fp = new Uint32Array(cells)
+    this.tn = new Uint32Array(cells)
+    this.fn = new Uint32Array(cells)
+    this.labelledScore = new Float64Array(cells)
+  }
+
+  override reset (epoch: number): void {
+    super.reset(epoch)
+    this.tp.fill(0); this.fp.fill(0); this.tn.fill(0); this.fn.fill(0); this.labelledScore.fill(0)
+  }
+}
+
+/** Label bucket length for a TTL: a whole number of buckets, at most MAX_LABEL_BUCKETS of them. */
+export function labelBucketMsFor (bucketMs: number, ttlMs: number): number {
+  return bucketMs * Math.max(1, Math.ceil(ttlMs / (bucketMs * MAX_LABEL_BUCKETS)))
+}
 
 export class SlidingWindow {
   readonly buckets: Bucket[]
   readonly count: number
-  /** Events older than the window when they arrived, and labels for predictions gone from it. */
+  readonly labelBuckets: LabelBucket[]
+  readonly labelBucketMs: number
+  /** Events older than the window when they arrived; labels that arrived before the label window. */
   late = 0
   lateLabels = 0
   /**
@@ -90,11 +140,16 @@ export class SlidingWindow {
     readonly bucketMs: number,
     windowMs: number,
     /** Inner score-bin edges (the baseline's edges without the first and last). */
-    readonly binEdges: Float64Array
+    readonly binEdges: Float64Array,
+    /** How long a label counts after it arrived (the feedback TTL); at least the window. */
+    labelWindowMs = windowMs
   ) {
     this.count = Math.max(1, Math.round(windowMs / bucketMs))
     const bins = binEdges.length + 1
     this.buckets = Array.from({ length: this.count }, () => new Bucket(layout.cells, bins))
+    const labelMs = Math.max(labelWindowMs, windowMs)
+    this.labelBucketMs = labelBucketMsFor(bucketMs, labelMs)
+    this.labelBuckets = Array.from({ length: Math.max(1, Math.ceil(labelMs / this.labelBucketMs)) }, () => new LabelBucket(layout.cells))
     this.cellScratch = new Int32Array(layout.attributes.length)
   }
 
@@ -110,6 +165,21 @@ export class SlidingWindow {
     if (b.epoch !== k) {
       if (b.epoch > k) return null // the slot already moved on to a newer bucket
       b.reset(k)
+    }
+    return b
+  }
+
+  /** The label bucket for a label that arrived at arrivedAt, or null when it is already out of the label window. */
+  private labelBucketFor (arrivedAt: number, now: number): LabelBucket | null {
+    const count = this.labelBuckets.length
+    const jNow = Math.floor(now / this.labelBucketMs)
+    let j = Math.floor(arrivedAt / this.labelBucketMs)
+    if (j > jNow) j = jNow
+    if (jNow - j >= count) return null
+    const b = this.labelBuckets[j % count]!
+    if (b.epoch !== j) {
+      if (b.epoch > j) return null
+      b.reset(j)
     }
     return b
   }
@@ -150,10 +220,13 @@ export class SlidingWindow {
     }
   }
 
-  /** A label joined to a prediction made at ts (counted in that prediction's bucket). */
-  addLabel (ts: number, now: number, groupIds: ArrayLike<number>, at: number, score: number, decision: number, label: number): void {
+  /**
+   * A label joined to its prediction, counted by when the label arrived (arrivedAt), whenever
+   * the prediction was made: the caller has already refused labels older than the TTL.
+   */
+  addLabel (arrivedAt: number, now: number, groupIds: ArrayLike<number>, at: number, score: number, decision: number, label: number): void {
     if (!Number.isFinite(score)) { this.nonFinite++; return }
-    const b = this.bucketFor(ts, now)
+    const b = this.labelBucketFor(arrivedAt, now)
     if (b === null) { this.lateLabels++; return }
     const cells = this.cellScratch
     this.layout.cellsOf(groupIds, at, cells)
@@ -165,7 +238,11 @@ export class SlidingWindow {
     }
   }
 
-  /** Adds up the buckets inside the last `windowMs` (≤ the configured window) at time now. */
+  /**
+   * Adds up the buckets inside the last `windowMs` (≤ the configured window) at time now, and
+   * the labels of the whole label window: a shorter prediction window would otherwise count
+   * only the labels that came quickly again.
+   */
   sum (now: number, windowMs: number, out: WindowSums): WindowSums {
     const kNow = Math.floor(now / this.bucketMs)
     const span = Math.min(this.count, Math.max(1, Math.round(windowMs / this.bucketMs)))
@@ -175,9 +252,14 @@ export class SlidingWindow {
       out.total += b.total
       out.totalPositive += b.totalPositive
       out.requests += b.requests
-      addInto(out.n, b.n); addInto(out.pos, b.pos); addInto(out.tp, b.tp); addInto(out.fp, b.fp)
-      addInto(out.tn, b.tn); addInto(out.fn, b.fn); addInto(out.labelledScore, b.labelledScore)
+      addInto(out.n, b.n); addInto(out.pos, b.pos)
       addInto(out.scoreHist, b.scoreHist); addInto(out.latHist, b.latHist); addInto(out.latAll, b.latAll)
+    }
+    const jNow = Math.floor(now / this.labelBucketMs)
+    const labelSpan = this.labelBuckets.length
+    for (const b of this.labelBuckets) {
+      if (b.epoch < 0 || b.epoch > jNow || jNow - b.epoch >= labelSpan) continue
+      addInto(out.tp, b.tp); addInto(out.fp, b.fp); addInto(out.tn, b.tn); addInto(out.fn, b.fn); addInto(out.labelledScore, b.labelledScore)
     }
     return out
   }
@@ -197,8 +279,10 @@ export interface ClosedCounts {
 
 /**
  * Adds the buckets k with after < k < floor(now / bucketMs) — closed ones, so no row lands in
- * a bucket after it was read — into out (zeroed first). Rows of buckets that left the ring
- * before they were read are not counted.
+ * a bucket after it was read — into out (zeroed first), and the labels of the label buckets that
+ * closed in that time (a label bucket of r buckets covers buckets j·r … j·r + r − 1; it is read
+ * once its last one is closed and not before: each label is read once). Rows of buckets that
+ * left the ring before they were read are not counted.
  */
 export function closedSince (w: SlidingWindow, after: number, now: number, out: ClosedCounts): ClosedCounts {
   const kNow = Math.floor(now / w.bucketMs)
@@ -206,7 +290,14 @@ export function closedSince (w: SlidingWindow, after: number, now: number, out: 
   out.last = Math.max(after, kNow - 1)
   for (const b of w.buckets) {
     if (b.epoch <= after || b.epoch >= kNow) continue
-    addInto(out.n, b.n); addInto(out.pos, b.pos); addInto(out.tp, b.tp); addInto(out.fn, b.fn); addInto(out.fp, b.fp); addInto(out.tn, b.tn)
+    addInto(out.n, b.n); addInto(out.pos, b.pos)
+  }
+  const r = Math.round(w.labelBucketMs / w.bucketMs)
+  for (const b of w.labelBuckets) {
+    if (b.epoch < 0) continue
+    const lastBucket = b.epoch * r + r - 1
+    if (lastBucket <= after || lastBucket >= kNow) continue
+    addInto(out.tp, b.tp); addInto(out.fn, b.fn); addInto(out.fp, b.fp); addInto(out.tn, b.tn)
   }
   return out
 }

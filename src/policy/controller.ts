@@ -67,6 +67,14 @@ export class PolicyController implements RoutingPolicy {
       if (first !== undefined) opts.active.set(p.model, first, 0)
     }
     for (const model of opts.models.keys()) { const a = opts.active.active(model); if (a !== undefined) this.sequence.init(model, a) }
+    // Filled at scrape time from the election's state: a process evaluating policies is the
+    // model's writer when it leads (or runs alone); one that does not evaluate never is.
+    opts.metrics.onCollect(() => {
+      const g = opts.metrics.policyWriter
+      g.reset()
+      const writer = this.engine !== null && this.writer
+      for (const model of this.policies.keys()) g.labels(model).set(writer ? 1 : 0)
+    })
   }
 
   start (): void { this.engine?.start() }

@@ -19,6 +19,7 @@ export class GatewayMetrics {
   readonly queueDepth: client.Gauge<'model' | 'variant'>
   readonly activeVariant: client.Gauge<'model' | 'variant'>
   readonly policyActions: client.Counter<'model' | 'rule' | 'action'>
+  readonly policyWriter: client.Gauge<'model'>
   readonly decisionsWithoutGroup: client.Counter<'model' | 'variant'>
   readonly fairnessBudgetMissed: client.Counter<'model' | 'variant'>
   readonly events: client.Counter<'topic' | 'outcome'>
@@ -39,6 +40,9 @@ export class GatewayMetrics {
     this.queueDepth = new client.Gauge({ name: 'fairgate_queue_depth', help: 'Rows waiting in the batch queue', labelNames: ['model', 'variant'], registers, collect })
     this.activeVariant = new client.Gauge({ name: 'fairgate_active_variant', help: '1 for the variant the policy currently prefers', labelNames: ['model', 'variant'], registers })
     this.policyActions = new client.Counter({ name: 'fairgate_policy_actions_total', help: 'Decisions taken: switch, rollback, alert, recover (policy) or manual (admin)', labelNames: ['model', 'rule', 'action'], registers })
+    // The fairness page reads the writer's series only (deploy/prometheus/rules/fairgate-alerts.yml):
+    // a non-leader's gaps are its own share of the traffic, not the aggregate the policy acts on.
+    this.policyWriter = new client.Gauge({ name: 'fairgate_policy_writer', help: '1 on the process that takes the model\'s automatic decisions (the elected leader with Kafka, fairgate monitor when it runs; the one process without Kafka), 0 elsewhere', labelNames: ['model'], registers })
     this.decisionsWithoutGroup = new client.Counter({ name: 'fairgate_decisions_without_group_total', help: 'Rows decided by a by_group rule without the rule\'s attribute (they got the rule\'s default threshold)', labelNames: ['model', 'variant'], registers })
     this.fairnessBudgetMissed = new client.Counter({ name: 'fairgate_fairness_budget_missed_total', help: 'Requests whose latency budget no variant satisfying the fairness rule in force could meet; the mitigated variant served them anyway', labelNames: ['model', 'variant'], registers })
     this.events = new client.Counter({ name: 'fairgate_events_total', help: 'Events by topic and outcome, each event counted once per outcome: buffered (accepted), sent (acked by Kafka), dropped (lost), failed (a send carrying it failed at least once; retried), rejected (refused by Kafka for its content, e.g. larger than max.message.bytes; dropped)', labelNames: ['topic', 'outcome'], registers })

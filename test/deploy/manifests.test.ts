@@ -210,9 +210,14 @@ t.test('every metric queried is one the gateway exposes', async t => {
     }
   }
   t.same(unknown, [], 'no query names a series that does not exist')
-  for (const name of ['fairgate_requests_total', 'fairgate_request_duration_seconds_bucket', 'fairgate_active_variant', 'fairgate_fairness_gap', 'fairgate_drift', 'fairgate_events_total', 'fairgate_event_buffer', 'fairgate_batch_size_bucket', 'fairgate_group_selection_rate', 'fairgate_group_latency_p95_seconds', 'fairgate_policy_actions_total']) {
+  for (const name of ['fairgate_requests_total', 'fairgate_request_duration_seconds_bucket', 'fairgate_active_variant', 'fairgate_fairness_gap', 'fairgate_drift', 'fairgate_events_total', 'fairgate_event_buffer', 'fairgate_batch_size_bucket', 'fairgate_group_selection_rate', 'fairgate_group_latency_p95_seconds', 'fairgate_policy_actions_total', 'fairgate_policy_writer']) {
     t.ok(used.has(name), `${name} is used by a rule or the dashboard`)
   }
+  // The fairness alerts read the writer's series only (issue 17): never one replica's share.
+  for (const name of ['FairgateFairnessGapHigh', 'FairgateFairnessDrift', 'FairgateGroupLatencyGap']) {
+    t.match(rules.find(r => r.alert === name)!.expr, /and on \(job, instance, model\) \(fairgate_policy_writer == 1\)/, `${name} reads only the writer's series`)
+  }
+  t.match(text, /^fairgate_policy_writer\{model="income"\} 1$/m, 'a gateway alone (no Kafka) is the writer')
   t.ok(/le="0\.05"/.test(rules.find(r => r.record === 'model:fairgate_slo_errors:ratio_rate5m')!.expr), 'the SLO reads the 50 ms bucket')
   t.match(text, /fairgate_request_duration_seconds_bucket\{le="0\.05"/, 'which the histogram has')
 })

@@ -1,7 +1,9 @@
-// Window semantics with an injected clock: events leave the window exactly when they should.
+// Window semantics with an injected clock: events leave the window exactly when they should, and
+// labels count by when they arrived, for the feedback TTL.
 import t from 'tap'
 import { validateConfig } from '../../src/config/index.js'
-import { Monitor, GroupLayout, SlidingWindow, WindowSums } from '../../src/monitor/index.js'
+import { Monitor, MonitorFeed, GroupLayout, SlidingWindow, WindowSums, closedCounts } from '../../src/monitor/index.js'
+import { closedSince } from '../../src/monitor/window.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 
 const layout = new GroupLayout({ sex: ['Female', 'Male'], race: ['A', 'B', 'C'] }, [['sex', 'race']])
@@ -33,20 +35,83 @@ t.test('an event leaves the window when floor(now/bucket) − floor(ts/bucket) r
 })
 
 t.test('a bucket slot is reused, not grown; late events and labels are counted', async t => {
-  const w = new SlidingWindow(layout, 1000, 3000, edges)
+  const w = new SlidingWindow(layout, 1000, 3000, edges, 10_000) // labels count for 10 s
   const sums = new WindowSums(layout.cells, 10)
   const ids = Int16Array.from([1, 0])
   for (let s = 0; s < 100; s++) w.add(s * 1000, s * 1000, ids, 0, 0.9, 1, 1)
   t.equal(w.buckets.length, 3)
+  t.equal(w.labelBuckets.length, 10)
   t.equal(w.sum(99_000, 3000, sums).total, 3)
   w.add(95_000, 99_000, ids, 0, 0.9, 1, 1)
   t.equal(w.late, 1, 'an event older than the window is not counted, but noted')
-  w.addLabel(98_000, 99_000, ids, 0, 0.9, 1, 1)
-  w.addLabel(90_000, 99_000, ids, 0, 0.9, 1, 1)
-  t.equal(w.lateLabels, 1)
+  w.addLabel(99_000, 99_000, ids, 0, 0.9, 1, 1)
+  w.addLabel(89_000, 99_000, ids, 0, 0.9, 1, 1)
+  t.equal(w.lateLabels, 1, 'a label that arrived before the label window is noted, not counted')
   const s = w.sum(99_000, 3000, sums)
-  t.equal(s.tp[1], 1, 'the label counts in its prediction\'s bucket')
-  t.equal(w.sum(101_000, 3000, sums).tp[1], 0, 'and leaves with it')
+  t.equal(s.tp[1], 1, 'the label counts from its arrival')
+  t.equal(w.sum(102_000, 3000, sums).total, 0, 'the predictions have left the window')
+  t.equal(w.sum(108_999, 3000, sums).tp[1], 1, 'the label stays for the label window')
+  t.equal(w.sum(109_000, 3000, sums).tp[1], 0, 'and leaves it 10 s after it arrived')
+})
+
+t.test('labels count by arrival for the feedback TTL, however late they come', async t => {
+  const clock = new FakeClock()
+  // 5-minute prediction window, labels accepted (and counted) for an hour.
+  const cfg = validateConfig({ monitor: { window_ms: 300_000, bucket_ms: 5_000, feedback_ttl_ms: 3_600_000, min_samples: 1, report_min: 1, min_labelled: 1, refresh_ms: 0 } }).monitor
+  const manifest = { groups: { sex: ['Female', 'Male'] }, threshold: 0.5 } as any
+  const m = new Monitor([{ name: 'm', manifest, variants: ['v'] }], cfg, clock)
+  const feed = new MonitorFeed(m, 1000, cfg.feedback_ttl_ms, () => clock.wallNow())
+  const t0 = clock.wallNow()
+  const ev = (id: string, sex: string, decision: number): any => ({ id, model: 'm', variant: 'v', ts: clock.wallNow(), groups: { sex }, score: decision === 1 ? 0.9 : 0.1, decision, latency_ms: 1 })
+  // Women: 4 predicted positive, men: 4 predicted negative; all are true positives.
+  for (let i = 0; i < 4; i++) { feed.onPrediction(ev(`f${i}`, 'Female', 1)); feed.onPrediction(ev(`m${i}`, 'Male', 0)) }
+  // Quick labels for one of each, the rest 40 minutes later: long after the predictions left the window.
+  feed.onFeedback({ prediction_id: 'f0', label: 1, ts: clock.wallNow() })
+  feed.onFeedback({ prediction_id: 'm0', label: 1, ts: clock.wallNow() })
+  clock.advance(40 * 60_000)
+  for (let i = 1; i < 4; i++) {
+    feed.onFeedback({ prediction_id: `f${i}`, label: 1, ts: clock.wallNow() })
+    feed.onFeedback({ prediction_id: `m${i}`, label: 1, ts: clock.wallNow() })
+  }
+  let r = m.report('m')!.variants.v!
+  t.equal(r.n, 0, 'the predictions are out of the 5-minute window')
+  t.equal(r.late_labels, 0, 'no label is late')
+  // Groups show while they have rows in the window: fresh unlabelled predictions make them show.
+  let k = 0
+  const fresh = (): void => { for (let i = 0; i < 2; i++) { feed.onPrediction(ev(`g${k}`, 'Female', 1)); feed.onPrediction(ev(`n${k++}`, 'Male', 1)) } }
+  fresh()
+  r = m.report('m')!.variants.v!
+  t.match(r.attributes.sex!.groups.Female, { positives: 4, tpr: 1 }, 'Female: all four labels count, the three late ones too')
+  t.match(r.attributes.sex!.groups.Male, { positives: 4, tpr: 0 }, 'Male: all four')
+  t.equal(r.attributes.sex!.gaps.equal_opportunity_difference, 1, 'the TPR gap of the late labels is seen')
+  // An hour after the quick labels arrived they leave; the late ones stay until an hour after theirs.
+  clock.advance(20 * 60_000 + 5_000 - (t0 % 5_000))
+  fresh()
+  t.match(m.report('m')!.variants.v!.attributes.sex!.groups.Female, { positives: 3 }, 'the quick label left an hour after it arrived')
+  clock.advance(40 * 60_000)
+  fresh()
+  t.match(m.report('m')!.variants.v!.attributes.sex!.groups.Female, { labelled: 0, tpr: null }, 'and the late ones an hour after theirs')
+})
+
+t.test('closed reads count each label once, also with label buckets longer than buckets', async t => {
+  // 1 s buckets, labels for 2 h: 7200 s / 720 = 10 s label buckets.
+  const w = new SlidingWindow(layout, 1000, 5000, edges, 7_200_000)
+  t.equal(w.labelBucketMs, 10_000)
+  t.equal(w.labelBuckets.length, 720, 'the label ring is bounded')
+  const ids = Int16Array.from([0, 0])
+  const out = closedCounts(layout.cells)
+  let after = -1
+  let seen = 0
+  for (let s = 0; s < 60; s++) {
+    const now = 1_000_000 + s * 1000
+    w.addLabel(now, now, ids, 0, 0.8, 1, 1) // one label a second
+    closedSince(w, after, now + 500, out)
+    after = out.last
+    seen += out.tp[0]!
+  }
+  closedSince(w, after, 1_000_000 + 80_000, out)
+  seen += out.tp[0]!
+  t.equal(seen, 60, 'every label read exactly once')
 })
 
 t.test('the monitor report follows the fake clock', async t => {

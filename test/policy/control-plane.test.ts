@@ -2,8 +2,12 @@
 // killed and another takes over within the documented time, with no decision lost or applied
 // twice; replicas whose clocks are skewed by ±5 s end on the same variant; a replica started on
 // a compacted topic (only the model's last record) starts on its variant and last-known-good;
-// an admin switch during a cooldown is applied everywhere.
+// an admin switch during a cooldown is applied everywhere; recovery on the leader does not undo
+// an admin switch taken on another replica within the hold time, and does after it.
 import t from 'tap'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
 import { systemClock, type Clock } from '../../src/clock.js'
 import { LEADER_SESSION_MS } from '../../src/events/index.js'
@@ -35,6 +39,9 @@ t.test('leader killed: another takes over; no decision lost or applied twice', a
   const flags = await Promise.all(procs.map(p => writer(p.url)))
   const leader = procs[flags.indexOf(true)]!
   const other = procs[flags.indexOf(false)]!
+  // The fairness alerts read the writer's series only: exactly one process says it is the writer.
+  const writerGauge = async (url: string): Promise<string | undefined> => /^fairgate_policy_writer\{model="income"\} (\d)$/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1]
+  t.same([await writerGauge(leader.url), await writerGauge(other.url)], ['1', '0'], 'fairgate_policy_writer is 1 on the leader only')
   // A decision taken on the leader just before it dies.
   const res = await fetch(`${leader.url}/v1/rollback/income`, { method: 'POST', headers: auth })
   t.equal(res.status, 200)
@@ -110,4 +117,72 @@ t.test('an admin switch during a cooldown is applied everywhere and restarts the
   await until(() => a.gw.active.active('income') === 'full' && a.gw.policy!.status()[0]!.seq === 2)
   t.ok(Date.parse(a.gw.policy!.status()[0]!.cooldown_until!) >= Date.parse(cool!), 'the cooldown restarted from the manual switch on a too')
   for (const g of [a, b]) t.equal(g.gw.policy!.decisions.list('income').length, 2, 'two decisions, each listed once')
+})
+
+t.test('recovery on the leader does not undo an admin switch taken on another replica within the hold time', async t => {
+  const brokers = await sharedBroker(t)
+  // A policy whose recovery would act at once: after 2 passing evaluations, no cooldown, so only
+  // the manual hold (10 min) can stop it. The engine's own timer never fires during the test
+  // (interval 1 h): the test evaluates the leader by hand, on data it feeds the leader's monitor.
+  const dir = mkdtempSync(join(tmpdir(), 'fairgate-hold-'))
+  t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
+  writeFileSync(join(dir, 'income.yaml'), [
+    'model: income',
+    'variants: [full, distilled, fair, full-eo, distilled-eo]',
+    'interval_ms: 3600000',
+    'fairness:',
+    '  - { name: sex-demographic-parity, metric: demographic_parity_difference, attribute: sex, threshold: 0.10, min_samples: 100, action: { type: switch, to: full-eo } }',
+    'cooldown_ms: 0',
+    'manual_hold_ms: 600000',
+    'recovery: { enabled: true, after_passing: 2 }',
+    ''
+  ].join('\n'))
+  // Both replicas' wall clocks move together when the test jumps past the hold time.
+  let shift = 0
+  const clock: Clock = { ...systemClock, wallNow: () => Date.now() + shift }
+  const cfg = { kafka: { brokers: [brokers], topic_prefix: uniquePrefix() }, admin: { token: TOKEN }, policy: { dir } }
+  const a = await startGateway({ ...cfg, replica: 'a' }, { clock })
+  const b = await startGateway({ ...cfg, replica: 'b' }, { clock })
+  t.teardown(async () => { await a.app.close(); await b.app.close() })
+  await until(() => [a, b].filter(g => g.gw.policy!.writer).length === 1)
+  const leader = a.gw.policy!.writer ? a : b
+  const other = leader === a ? b : a
+
+  // The admin switches on the replica that does not lead; the leader hears it through the log.
+  const manual = await other.app.inject({ method: 'POST', url: '/v1/variants/income/active', headers: auth, payload: { variant: 'distilled' } })
+  t.equal(manual.statusCode, 200, "the admin switch is taken on the replica that does not lead")
+  await until(() => leader.gw.active.active('income') === 'distilled' && leader.gw.policy!.status()[0]!.seq === 1)
+
+  // Traffic on distilled with no parity gap: every rule passes, so recovery is due but for the hold.
+  const feed = (): void => {
+    const mon = leader.gw.monitor
+    const mi = mon.modelIndex('income')
+    const vi = mon.variantIndex(mi, 'distilled')
+    const sexAt = mon.layout(mi).attributes.findIndex(x => x.name === 'sex')
+    const ids = new Int16Array(mon.layout(mi).base).fill(-1)
+    for (let i = 0; i < 400; i++) {
+      ids[sexAt] = i % 2
+      mon.record(mi, vi, clock.wallNow() - 6_000, ids, 0, 0.5, i % 4 < 2 ? 1 : 0, 2)
+    }
+  }
+  feed()
+  const engine = leader.gw.policy!.engine!
+  for (let k = 0; k < 5; k++) t.equal(engine.evaluate('income'), null, `evaluation ${k + 1}: no recovery within the hold`)
+  const st = leader.gw.policy!.status()[0]!
+  t.ok(st.rules.length > 0 && st.rules.every(r => r.outcome === 'pass'), 'every rule passes: only the hold keeps recovery back', { rules: st.rules.map(r => [r.rule, r.outcome]) })
+  t.ok(Date.parse(st.cooldown_until!) <= clock.wallNow(), 'and no cooldown runs')
+  t.equal(leader.gw.active.active('income'), 'distilled')
+  t.equal(other.gw.active.active('income'), 'distilled')
+
+  // Past the hold time recovery acts, and through the log every replica follows it once.
+  shift += 600_001
+  feed()
+  let recovered = null
+  for (let k = 0; k < 5 && recovered === null; k++) recovered = engine.evaluate('income')
+  t.match(recovered, { action: 'recover', from: 'distilled', to: 'full', seq: 2 }, 'after the hold time recovery may act')
+  await until(() => other.gw.active.active('income') === 'full' && other.gw.policy!.status()[0]!.seq === 2)
+  for (const g of [leader, other]) {
+    const list = g.gw.policy!.decisions.list('income')
+    t.same(list.map(d => [d.action, d.seq]), [['recover', 2], ['manual', 1]], 'the recovery and the manual switch (newest first), each listed once')
+  }
 })
