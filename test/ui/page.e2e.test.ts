@@ -1,7 +1,8 @@
 // The /ui page in a real browser (Debian's chromium driven by playwright-core) against a real
 // gateway listening on 127.0.0.1, on the bundled models and a fake clock: the page loads with no
 // console error and no request leaving the gateway; after labelled traffic it shows every group
-// /v1/fairness reports, with the same selection rate, and none that it hides; after the drift of
+// /v1/fairness reports, with the same selection rate, and none that it hides (not even in a
+// decision's evidence), and the event pipeline as /metrics has it; after the drift of
 // test/policy/drift.e2e.test.ts it shows the breaching rule and the policy's decision. It writes
 // docs/ui.png (1280×800) and docs/ui-phone.png for review. Skipped, saying so, without chromium.
 import t from 'tap'
@@ -87,6 +88,13 @@ t.test('the /ui page in headless chromium: groups as /v1/fairness, then the brea
   for (let s = 0; s < 90 && (s < 12 || !alerted()); s++) await stable(false)
   t.ok(alerted(), 'race-watch alerted on the stable traffic')
 
+  // No Kafka here, so the pipeline series are set by hand on the gateway's own registry: the page
+  // reads them from the real /metrics exposition like the rest.
+  gw.metrics.events.labels('fairgate.predictions', 'buffered').inc(2400)
+  gw.metrics.events.labels('fairgate.predictions', 'sent').inc(2390)
+  gw.metrics.events.labels('fairgate.predictions', 'dropped').inc(3)
+  gw.metrics.eventBuffer.labels('fairgate.predictions').set(7)
+
   // The clock stands still now, so the report is the same on every poll: wait for the page to
   // catch up with it, then compare.
   const report = await api()
@@ -109,6 +117,8 @@ t.test('the /ui page in headless chromium: groups as /v1/fairness, then the brea
     t.equal(await row.locator('td.rate').innerText(), g.selection_rate.toFixed(3), `${name}: the rate printed next to its bar`)
   }
   t.ok(Object.values(race.groups).some(g => g.tpr !== null), 'labels arrived: TPR is reported')
+  await waitFor('the event pipeline on the page', async () => await page.locator('#pipeline tr[data-topic="fairgate.predictions"]').count() === 1)
+  t.same((await page.locator('#pipeline tr[data-topic="fairgate.predictions"] td.num').allInnerTexts()), ['2,400', '2,390', '0', '3', '0', '7'], 'the event pipeline: buffered, sent, failed, dropped, rejected, waiting')
   t.equal(await page.locator('tr[data-rule="sex-dp"]').getAttribute('data-outcome'), report.policies[0]!.rules.find(r => r.rule === 'sex-dp')!.outcome, 'the rule with its current outcome')
 
   // The drift, until the policy acts; the clock then stands still on the evaluation that acted.
