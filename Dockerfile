@@ -29,6 +29,8 @@ COPY --from=build /src/dist ./dist
 COPY models ./models
 COPY policies ./policies
 COPY proto ./proto
+# The /ui page's HTML, script and stylesheet (read once at start; see docs/ui.md).
+COPY ui ./ui
 # The `node` user of the base image, by number so Kubernetes can check runAsNonRoot.
 USER 1000:1000
 EXPOSE 8080

@@ -1,7 +1,7 @@
 // The gateway's fastify server: the error contract, request timing and tracing hooks, then one
-// plugin per route group (inference, feedback, fairness, variants, health, metrics), each
-// given only the gateway interface it uses. Every client mistake is a JSON 4xx; nothing a
-// client sends can crash the process.
+// plugin per route group (inference, feedback, fairness, variants, health, metrics, the /ui
+// page), each given only the gateway interface it uses (the page: none). Every client mistake
+// is a JSON 4xx; nothing a client sends can crash the process.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify'
 import { contractOptions, installErrorContract } from './error-contract.js'
 import { closeConnectionWhen } from './drain.js'
@@ -16,6 +16,7 @@ import { inferenceRoutes, type ModelParams, type TracedRequest } from './inferen
 import { metricsRoutes } from './metrics.js'
 import { isObject } from '../oip/index.js'
 import { serverTimeouts } from './timeouts.js'
+import { loadUiAssets, uiRoutes } from './ui.js'
 
 declare module 'fastify' {
   /** Set by the onRequest hook: Clock.now() when the request's headers were read. */
@@ -98,5 +99,7 @@ export function buildServer (gw: Gateway, opts: ServerOptions = {}): FastifyInst
   app.register(async (scope) => { variantsRoutes(scope, gw.variants) })
   app.register(async (scope) => { healthRoutes(scope, gw.health) })
   app.register(async (scope) => { metricsRoutes(scope, gw.metricsApi) })
+  const ui = loadUiAssets()
+  app.register(async (scope) => { uiRoutes(scope, ui) })
   return app
 }

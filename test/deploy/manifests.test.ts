@@ -62,6 +62,7 @@ t.test('Dockerfile: multi-stage, non-root, port, health check', async t => {
   t.match(dockerfile, /^EXPOSE 8080$/m)
   t.match(dockerfile, /^HEALTHCHECK [\s\S]*\/v2\/health\/live/m, 'HEALTHCHECK hits the liveness endpoint')
   t.match(dockerfile, /^CMD \["serve"\]/m)
+  t.match(dockerfile, /^COPY ui \.\/ui$/m, 'the /ui page in the image, beside dist/ (the server will not start without it)')
   t.equal(configSchema.parse({}).http.port, 8080, 'the config default port is the exposed one')
   const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map(l => l.trim())
   for (const p of ['node_modules', '.git', 'dist', 'test']) t.ok(ignore.includes(p), `.dockerignore excludes ${p}`)

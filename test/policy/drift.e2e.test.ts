@@ -3,46 +3,20 @@
 // pushes the sex demographic parity difference past the rule, and the policy's sequential test
 // acts within 3 minutes of the drift, as soon as its confidence sequence clears the threshold.
 import t from 'tap'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { stringify } from 'yaml'
-import { evalRows, startGateway } from '../helpers/gateway.js'
+import { startGateway } from '../helpers/gateway.js'
 import { FakeClock } from '../helpers/fake-clock.js'
+import { replay, sexParityPolicyDir } from '../helpers/drift.js'
 
-const rows = evalRows()
 const INTERVAL = 1000
 const WINDOW = 10_000
 
 t.test('stable replay: no action; injected drift: action within 3 intervals', async t => {
-  const dir = mkdtempSync(join(tmpdir(), 'fg-drift-'))
-  writeFileSync(join(dir, 'income.yaml'), stringify({
-    model: 'income',
-    variants: ['full', 'fair', 'distilled'],
-    interval_ms: INTERVAL,
-    hysteresis: 3,
-    cooldown_ms: 60_000,
-    fairness: [{ name: 'sex-dp', metric: 'demographic_parity_difference', attribute: 'sex', threshold: 0.25, min_samples: 200, action: { type: 'rollback' } }]
-  }))
+  const dir = sexParityPolicyDir(INTERVAL)
   const clock = new FakeClock()
   const { app, gw } = await startGateway({ policy: { dir }, monitor: { window_ms: WINDOW, bucket_ms: 1000, refresh_ms: 0 } }, { clock })
   t.teardown(() => app.close())
-
-  let next = 0
-  const second = async (drift: boolean): Promise<void> => {
-    // 200 rows per second of fake time, in requests of 20 rows with per-row groups.
-    for (let r = 0; r < 10; r++) {
-      const batch = Array.from({ length: 20 }, () => rows[next++ % rows.length]!)
-      const instances = batch.map(x => drift && x.group.sex === 'Male'
-        // The drift: Male applicants' inputs shift to a large capital gain, the strongest
-        // positive feature in Adult, so their selection rate jumps.
-        ? { ...x.features, capital_gain: 15024 }
-        : x.features)
-      const res = await app.inject({ method: 'POST', url: '/v1/predict', payload: { model: 'income', instances, groups: batch.map(x => x.group) } })
-      if (res.statusCode !== 200) throw new Error(res.body)
-    }
-    clock.advance(1000)
-  }
+  // 200 rows per second of fake time; the drift shifts Male applicants to a large capital gain.
+  const second = replay(app, clock)
 
   const status = () => gw.policy!.status()[0]!.rules[0]!
   let maxDpd = 0
