@@ -43,6 +43,7 @@ import model_card  # noqa: E402
 from frontier import dominated_by, gaps, point, svg_scatter  # noqa: E402
 from group_thresholds import decide, fit_group_thresholds, thresholds_of  # noqa: E402
 from onnx_mlp import build_mlp  # noqa: E402
+from train_sample import FILE as TRAIN_SAMPLE_FILE, write_train_sample  # noqa: E402
 from yaml_out import dump_manifest  # noqa: E402
 
 THRESHOLD = 0.5
@@ -376,6 +377,7 @@ def main() -> int:
         "output": {"name": "probability"},
         "threshold": THRESHOLD,
         "label": {"field": "income", "positive": ">50K"},
+        "train_sample": TRAIN_SAMPLE_FILE,
         "features": features,
         "groups": groups,
         "variants": variants,
@@ -398,6 +400,9 @@ def main() -> int:
             fh.write(json.dumps({"features": {k: r[k] for k in ae.RAW_COLUMNS},
                                  "group": {g: r[g] for g in ae.GROUP_ATTRIBUTES},
                                  "label": int(y)}, separators=(",", ":")) + "\n")
+
+    # the rows fairgate evaluate's membership-inference test knows were trained on
+    write_train_sample(train_recs, y_train, fit_idx, args.out, args.seed)
 
     # re-encode from the written eval.jsonl (what a client would send) for the golden file
     with open(os.path.join(args.out, "eval.jsonl"), encoding="utf-8") as fh:

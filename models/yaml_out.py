@@ -48,6 +48,8 @@ def dump_manifest(m: dict) -> str:
     L.append(f"output: {flow(m['output'])}")
     L.append(f"threshold: {scalar(m['threshold'])}")
     L.append(f"label: {flow(m['label'])}")
+    if "train_sample" in m:
+        L.append(f"train_sample: {scalar(m['train_sample'])}      # training rows for fairgate evaluate's membership test")
     L.append("features:")
     for f in m["features"]:
         L.append(f"  - {flow(f)}")

@@ -82,6 +82,10 @@ export const FG_ERR_AUTH_MISSING = coded('FG_ERR_AUTH_MISSING', 401, () => 'miss
 export const FG_ERR_AUTH_FORBIDDEN = coded('FG_ERR_AUTH_FORBIDDEN', 403, () => 'bearer token is not valid for this gateway')
 export const FG_ERR_AUTH_DISABLED = coded('FG_ERR_AUTH_DISABLED', 403, () => 'admin endpoints are disabled: set FAIRGATE_ADMIN_TOKEN')
 
+// --- fairgate evaluate (offline; exit codes, never HTTP)
+export const FG_ERR_EVALUATE_ARGS = coded('FG_ERR_EVALUATE_ARGS', 400, (flag: string, why: string) => `${flag}: ${why}`)
+export const FG_ERR_EVALUATE_DATA = coded('FG_ERR_EVALUATE_DATA', 400, (file: string, where: string, why: string) => `${file} ${where}: ${why}`)
+
 export const FG_ERR_NOT_FOUND = coded('FG_ERR_NOT_FOUND', 404, (method: string, url: string) => `no route ${method} ${url}`)
 /** A bug, never a client's doing: the message says nothing of the cause (it is logged). */
 export const FG_ERR_INTERNAL = coded('FG_ERR_INTERNAL', 500, () => 'internal error')

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// fairgate CLI: serve | monitor. Errors from configuration and start-up print their
+// fairgate CLI: serve | monitor | evaluate. Errors from configuration and start-up print their
 // coded message and exit 1, never a stack trace for an operator's typo.
 import { parseArgs } from 'node:util'
 import { FairgateError } from '../errors.js'
+import { EVALUATE_USAGE, evaluateCommand } from './evaluate.js'
 import { monitor } from './monitor.js'
 import { serve } from './serve.js'
 
@@ -11,12 +12,18 @@ const USAGE = `usage: fairgate <command> [options]
 commands:
   serve     [--config fairgate.yaml]   run the gateway (HTTP on :8080 by default)
   monitor   [--config fairgate.yaml]   aggregate every replica's events from Kafka
+  evaluate  [--out DIR] [--check] …    offline report of the variants: accuracy, latency, fairness,
+                                       privacy, their frontier and a weighted choice (docs/evaluate.md)
 
 Configuration: a YAML file (default fairgate.yaml, or FAIRGATE_CONFIG) overridden by FAIRGATE_*
-environment variables, e.g. FAIRGATE_HTTP_PORT=9000 FAIRGATE_KAFKA_BROKERS=host:9092.`
+environment variables, e.g. FAIRGATE_HTTP_PORT=9000 FAIRGATE_KAFKA_BROKERS=host:9092.
+
+${EVALUATE_USAGE}`
 
 async function main (argv: string[]): Promise<void> {
   const [command, ...rest] = argv
+  // evaluate has options of its own; an exit code of 1 is a broken budget, 2 nothing to check.
+  if (command === 'evaluate') { process.exitCode = await evaluateCommand(rest); return }
   const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: false })
   if (values.help === true || command === undefined || command === 'help' || command === '--help') {
     console.log(USAGE)

@@ -2,6 +2,6 @@ export { ModelRegistry, ModelRuntime, VariantRuntime, sha256File, type VariantSt
 export { FeatureEncoder } from './encoder.js'
 export { GroupIndex, NO_GROUP } from './groups.js'
 export { readManifest, validateManifest, type Manifest, type FeatureSpec, type VariantSpec, type DecisionSpec } from './manifest.js'
-export type { Logger, Provider } from './session.js'
+export { openSession, ort, type Logger, type Provider } from './session.js'
 export type { InferencePool } from './inference-pool.js'
 export { DecisionRule } from './decision-rule.js'

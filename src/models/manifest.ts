@@ -80,6 +80,8 @@ export const manifestSchema = z.object({
   output: z.object({ name: z.string().min(1) }),
   threshold: finite.refine(v => v >= 0 && v <= 1, 'must be within [0, 1]').default(0.5),
   label: z.object({ field: z.string(), positive: z.string() }).optional(),
+  /** Rows the variants were trained on (jsonl like eval.jsonl), for fairgate evaluate's membership test. */
+  train_sample: z.string().min(1).optional(),
   features: z.array(featureSchema).min(1),
   groups: z.record(z.string().min(1), z.array(z.string().min(1)).min(1)),
   variants: z.array(variantSchema).min(1),

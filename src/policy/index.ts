@@ -1,4 +1,4 @@
-export { policySchema, FAIRNESS_METRICS, DRIFT_METRICS, type Policy, type PolicyAction, type FairnessRule, type DriftRule } from './schema.js'
+export { policySchema, FAIRNESS_METRICS, DRIFT_METRICS, type Policy, type PolicyAction, type FairnessRule, type DriftRule, type OfflineBudgets } from './schema.js'
 export { readPolicies, readPolicyFile, validatePolicy, FG_ERR_POLICY_INVALID, type ModelFacts } from './load.js'
 export { PolicyEngine, type ModelPolicyStatus, type RuleState, type EngineOptions } from './engine.js'
 export { evaluateFairness, evaluateDrift, evaluateLatency, comparisons, type RuleResult, type Outcome } from './evaluate.js'

@@ -36,6 +36,30 @@ const driftRule = z.strictObject({
   action: actionSchema
 })
 
+/** Budgets `fairgate evaluate --check` holds each of the policy's variants to, offline. */
+const offlineSchema = z.strictObject({
+  min_accuracy: z.number().min(0).max(1).optional(),
+  /** Median ms of one run of a 32-row batch through the gateway's runtime. */
+  max_latency_ms: z.number().positive().optional(),
+  /** Largest gap allowed per metric, over the attributes the policy's fairness rules name (all, without rules). */
+  max_gap: z.strictObject({
+    demographic_parity_difference: z.number().min(0).optional(),
+    equal_opportunity_difference: z.number().min(0).optional(),
+    false_positive_rate_difference: z.number().min(0).optional(),
+    equalized_odds_difference: z.number().min(0).optional(),
+    calibration_gap: z.number().min(0).optional()
+  }).optional(),
+  /** Largest membership-inference advantage (max |TPR − FPR| of the loss-threshold attack). */
+  max_membership_advantage: z.number().min(0).max(1).optional(),
+  /** Weights of the objectives in evaluate's choice (the --weights flag wins). */
+  weights: z.strictObject({
+    accuracy: z.number().min(0).optional(),
+    latency: z.number().min(0).optional(),
+    gap: z.number().min(0).optional(),
+    privacy: z.number().min(0).optional()
+  }).optional()
+})
+
 export const policySchema = z.strictObject({
   model: z.string().min(1),
   /** Variants in order of preference; the active one heads the list at run time. */
@@ -81,6 +105,7 @@ export const policySchema = z.strictObject({
   cooldown_ms: z.number().int().min(0).default(60_000),
   /** Confidence of the intervals a breach must clear (Bonferroni-corrected per evaluation). */
   confidence: z.number().gt(0).lt(1).default(0.95),
+  offline: offlineSchema.optional(),
   recovery: z.strictObject({
     enabled: z.boolean().default(false),
     /** Passing evaluations of the fallback before trying the most preferred variant again. */
@@ -92,3 +117,4 @@ export type Policy = z.output<typeof policySchema>
 export type PolicyAction = z.output<typeof actionSchema>
 export type FairnessRule = Policy['fairness'][number]
 export type DriftRule = Policy['drift'][number]
+export type OfflineBudgets = NonNullable<Policy['offline']>

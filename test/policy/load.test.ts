@@ -15,6 +15,7 @@ t.test('policies/income.yaml validates', async t => {
   t.same(p.variants, ['full', 'distilled', 'fair', 'full-eo', 'distilled-eo'])
   t.equal(p.hysteresis, 3)
   t.ok(p.fairness.length >= 1)
+  t.equal(p.offline?.max_gap?.equalized_odds_difference, 0.1, 'the offline budgets fairgate evaluate --check holds it to')
 })
 
 t.test('a bad policy is refused naming the field', async t => {
@@ -27,7 +28,10 @@ t.test('a bad policy is refused naming the field', async t => {
     ['negative threshold', p => { p.fairness[0].threshold = -1 }, /fairness\.0\.threshold/],
     ['typo key', p => { p.hysterisis = 2 }, /at "hysterisis": unknown key/],
     ['duplicate rule', p => { p.drift[0].name = p.fairness[0].name }, /drift\.0\.name.*duplicate/],
-    ['bad percentile', p => { p.latency.slo.percentile = 97 }, /latency\.slo\.percentile/]
+    ['bad percentile', p => { p.latency.slo.percentile = 97 }, /latency\.slo\.percentile/],
+    ['unknown offline gap metric', p => { p.offline.max_gap.parity = 0.1 }, /at "offline\.max_gap\.parity": unknown key/],
+    ['offline accuracy above 1', p => { p.offline.min_accuracy = 87 }, /at "offline\.min_accuracy"/],
+    ['unknown offline weight', p => { p.offline.weights.speed = 1 }, /at "offline\.weights\.speed": unknown key/]
   ]
   for (const [name, mutate, re] of cases) {
     const p = structuredClone(example)

@@ -1,0 +1,7 @@
+export { evaluate, GAP_METRICS, type EvaluateOptions, type Evaluation, type Report, type VariantResult } from './run.js'
+export { writeReport } from './write.js'
+export { rocAuc, advantage } from './roc.js'
+export { rowLoss, LOSS_EPS } from './quality.js'
+export { dominates, frontier, choose, parseWeights, DEFAULT_WEIGHTS, type Weights } from './frontier.js'
+export { BATCH_SIZES, FRONTIER_BATCH } from './latency.js'
+export type { Breach } from './budgets.js'
