@@ -1,12 +1,12 @@
 // Per-group rates and gaps of every variant, computed by the live monitor itself: the rows are
 // recorded into a Monitor (one window, a frozen clock) with their labels joined, and its report
 // is read back. So evaluate and /v1/fairness share one definition of every number (Fairlearn's,
-// test/monitor/fairlearn.test.ts); this file adds only intervals the live report leaves out
-// (Wilson for TPR and FPR, Newcombe for the TPR and FPR gaps).
+// test/monitor/fairlearn.test.ts), intervals included; this file only picks the fields the
+// offline report shows.
 import type { Clock } from '../clock.js'
 import type { Config } from '../config/index.js'
 import type { Manifest } from '../models/index.js'
-import { Monitor, newcombe, wilson, zFor, type AttributeReport, type Interval, type StoredPrediction } from '../monitor/index.js'
+import { Monitor, type AttributeReport, type Interval, type StoredPrediction } from '../monitor/index.js'
 import type { Dataset } from './dataset.js'
 
 export interface GroupRow {
@@ -62,23 +62,18 @@ export function groupTables (model: { name: string, manifest: Manifest }, names:
     }
   })
   const report = mon.report(model.name)!
-  const z = zFor(1 - cfg.confidence)
   const out = new Map<string, Record<string, AttributeTable>>()
   for (const name of names) {
     const tables: Record<string, AttributeTable> = {}
-    for (const [attr, a] of Object.entries(report.variants[name]!.attributes)) tables[attr] = table(a, z)
+    for (const [attr, a] of Object.entries(report.variants[name]!.attributes)) tables[attr] = table(a)
     out.set(name, tables)
   }
   return out
 }
 
-function table (a: AttributeReport, z: number): AttributeTable {
+function table (a: AttributeReport): AttributeTable {
   const groups: Record<string, GroupRow> = {}
-  const tprs: Array<{ k: number, n: number, rate: number }> = []
-  const fprs: Array<{ k: number, n: number, rate: number }> = []
   for (const [g, r] of Object.entries(a.groups)) {
-    const tp = r.tpr === null ? 0 : Math.round(r.tpr * r.positives)
-    const fp = r.fpr === null ? 0 : Math.round(r.fpr * r.negatives)
     groups[g] = {
       n: r.n,
       status: r.status,
@@ -87,15 +82,11 @@ function table (a: AttributeReport, z: number): AttributeTable {
       positives: r.positives,
       negatives: r.negatives,
       tpr: r.tpr,
-      tpr_ci: r.tpr === null ? null : wilson(tp, r.positives, z),
+      tpr_ci: r.tpr_ci,
       fpr: r.fpr,
-      fpr_ci: r.fpr === null ? null : wilson(fp, r.negatives, z),
+      fpr_ci: r.fpr_ci,
       calibration_error: r.calibration_error
     }
-    // The gaps' groups, as the monitor chose them: enough rows, and the rate defined.
-    if (r.status !== 'ok') continue
-    if (r.tpr !== null) tprs.push({ k: tp, n: r.positives, rate: r.tpr })
-    if (r.fpr !== null) fprs.push({ k: fp, n: r.negatives, rate: r.fpr })
   }
   const g = a.gaps
   return {
@@ -106,20 +97,11 @@ function table (a: AttributeReport, z: number): AttributeTable {
       demographic_parity_difference_ci: g.demographic_parity_difference_ci,
       demographic_parity_ratio: g.demographic_parity_ratio,
       equal_opportunity_difference: g.equal_opportunity_difference,
-      equal_opportunity_difference_ci: extremesCi(tprs, z),
+      equal_opportunity_difference_ci: g.equal_opportunity_difference_ci,
       false_positive_rate_difference: g.false_positive_rate_difference,
-      false_positive_rate_difference_ci: extremesCi(fprs, z),
+      false_positive_rate_difference_ci: g.false_positive_rate_difference_ci,
       equalized_odds_difference: g.equalized_odds_difference,
       calibration_gap: g.calibration_gap
     }
   }
-}
-
-/** Newcombe's interval for the highest rate minus the lowest; null with fewer than two groups. */
-function extremesCi (xs: Array<{ k: number, n: number, rate: number }>, z: number): Interval | null {
-  if (xs.length < 2) return null
-  let hi = xs[0]!
-  let lo = xs[0]!
-  for (const x of xs) { if (x.rate > hi.rate) hi = x; if (x.rate < lo.rate) lo = x }
-  return newcombe(hi.k, hi.n, lo.k, lo.n, z)
 }

@@ -26,7 +26,10 @@ export interface GroupReport {
   positives: number
   negatives: number
   tpr: number | null
+  /** Wilson interval of the TPR (null with the TPR). */
+  tpr_ci: Interval | null
   fpr: number | null
+  fpr_ci: Interval | null
   calibration_error: number | null
   latency_ms: { p50: number | null, p95: number | null, p99: number | null }
   drift: { psi: number | null, selection_rate_change: number | null }
@@ -44,7 +47,10 @@ export interface AttributeReport {
     demographic_parity_difference_ci: Interval | null
     demographic_parity_ratio: number | null
     equal_opportunity_difference: number | null
+    /** Newcombe interval of the highest TPR minus the lowest. */
+    equal_opportunity_difference_ci: Interval | null
     false_positive_rate_difference: number | null
+    false_positive_rate_difference_ci: Interval | null
     equalized_odds_difference: number | null
     calibration_gap: number | null
     latency_p95_ratio: number | null
@@ -66,6 +72,29 @@ export interface VariantReport {
   /** Predictions and labels left out because their score was not a finite number. */
   non_finite_scores: number
   attributes: Record<string, AttributeReport>
+}
+
+/** A group's rate as k of n (selection: positive decisions of rows; TPR: true positives of positives). */
+interface Rate { name: string, k: number, n: number }
+
+/** The groups with the highest and the lowest rate (the first of equal ones); null with fewer than two. */
+function extremesOf (xs: Rate[]): [Rate, Rate] | null {
+  if (xs.length < 2) return null
+  let hi = xs[0]!
+  let lo = xs[0]!
+  for (const g of xs) {
+    if (g.k / g.n > hi.k / hi.n) hi = g
+    if (g.k / g.n < lo.k / lo.n) lo = g
+  }
+  return [hi, lo]
+}
+
+/** Highest rate minus lowest, with Newcombe's interval; both null with fewer than two groups. */
+function spread (xs: Rate[], z: number): { diff: number | null, ci: Interval | null } {
+  const e = extremesOf(xs)
+  if (e === null) return { diff: null, ci: null }
+  const [hi, lo] = e
+  return { diff: hi.k / hi.n - lo.k / lo.n, ci: newcombe(hi.k, hi.n, lo.k, lo.n, z) }
 }
 
 /** Quantile q of a latency histogram, interpolated geometrically inside the bin. */
@@ -96,9 +125,9 @@ export function buildVariantReport (layout: GroupLayout, s: WindowSums, scoreBin
   for (const attr of layout.attributes) {
     const groups: Record<string, GroupReport> = {}
     let suppressed = 0
-    const eligible: Array<{ name: string, n: number, k: number }> = []
-    const tprs: number[] = []
-    const fprs: number[] = []
+    const eligible: Rate[] = []
+    const tprs: Rate[] = []
+    const fprs: Rate[] = []
     const cals: number[] = []
     const p95s: number[] = []
     const psis: number[] = []
@@ -133,15 +162,17 @@ export function buildVariantReport (layout: GroupLayout, s: WindowSums, scoreBin
         positives,
         negatives,
         tpr,
+        tpr_ci: tpr === null ? null : wilson(tp, positives, opt.z),
         fpr,
+        fpr_ci: fpr === null ? null : wilson(fp, negatives, opt.z),
         calibration_error: cal,
         latency_ms: { p50: latencyQuantile(s.latHist, lat, 0.5), p95, p99: latencyQuantile(s.latHist, lat, 0.99) },
         drift: { psi: groupPsi, selection_rate_change: b === undefined ? null : rate - b.selectionRate }
       }
       if (!ok) return
       eligible.push({ name: value, n, k })
-      if (tpr !== null) tprs.push(tpr)
-      if (fpr !== null) fprs.push(fpr)
+      if (tpr !== null) tprs.push({ name: value, k: tp, n: positives })
+      if (fpr !== null) fprs.push({ name: value, k: fp, n: negatives })
       if (cal !== null) cals.push(cal)
       if (p95 !== null) p95s.push(p95)
       if (groupPsi !== null) psis.push(groupPsi)
@@ -151,13 +182,9 @@ export function buildVariantReport (layout: GroupLayout, s: WindowSums, scoreBin
     let ci: Interval | null = null
     let extremes: [string, string] | null = null
     let dpdChange: number | null = null
-    if (eligible.length >= 2) {
-      let hi = eligible[0]!
-      let lo = eligible[0]!
-      for (const g of eligible) {
-        if (g.k / g.n > hi.k / hi.n) hi = g
-        if (g.k / g.n < lo.k / lo.n) lo = g
-      }
+    const dp = extremesOf(eligible)
+    if (dp !== null) {
+      const [hi, lo] = dp
       const rh = hi.k / hi.n
       const rl = lo.k / lo.n
       dpd = rh - rl
@@ -171,8 +198,10 @@ export function buildVariantReport (layout: GroupLayout, s: WindowSums, scoreBin
       }
     }
     const diff = (xs: number[]): number | null => { if (xs.length < 2) return null; const [mx, mn] = maxMin(xs); return mx - mn }
-    const eod = diff(tprs)
-    const fprd = diff(fprs)
+    const tprGap = spread(tprs, opt.z)
+    const fprGap = spread(fprs, opt.z)
+    const eod = tprGap.diff
+    const fprd = fprGap.diff
     const [p95hi, p95lo] = p95s.length >= 2 ? maxMin(p95s) : [NaN, NaN]
     attributes[attr.name] = {
       groups,
@@ -182,7 +211,9 @@ export function buildVariantReport (layout: GroupLayout, s: WindowSums, scoreBin
         demographic_parity_difference_ci: ci,
         demographic_parity_ratio: dpr,
         equal_opportunity_difference: eod,
+        equal_opportunity_difference_ci: tprGap.ci,
         false_positive_rate_difference: fprd,
+        false_positive_rate_difference_ci: fprGap.ci,
         equalized_odds_difference: eod === null && fprd === null ? null : Math.max(eod ?? -Infinity, fprd ?? -Infinity),
         calibration_gap: diff(cals),
         latency_p95_ratio: p95s.length >= 2 && p95lo > 0 ? p95hi / p95lo : null,

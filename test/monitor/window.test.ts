@@ -4,6 +4,7 @@ import t from 'tap'
 import { validateConfig } from '../../src/config/index.js'
 import { Monitor, MonitorFeed, GroupLayout, SlidingWindow, WindowSums, closedCounts } from '../../src/monitor/index.js'
 import { closedSince } from '../../src/monitor/window.js'
+import { newcombe, wilson, zFor } from '../../src/monitor/stats.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 
 const layout = new GroupLayout({ sex: ['Female', 'Male'], race: ['A', 'B', 'C'] }, [['sex', 'race']])
@@ -112,6 +113,33 @@ t.test('closed reads count each label once, also with label buckets longer than 
   closedSince(w, after, 1_000_000 + 80_000, out)
   seen += out.tp[0]!
   t.equal(seen, 60, 'every label read exactly once')
+})
+
+t.test('TPR and FPR carry Wilson intervals, their gaps Newcombe intervals of the extreme groups', async t => {
+  const clock = new FakeClock()
+  const cfg = validateConfig({ monitor: { window_ms: 10_000, bucket_ms: 1000, min_samples: 2, report_min: 1, min_labelled: 1, refresh_ms: 0 } }).monitor
+  const manifest = { groups: { sex: ['Female', 'Male'] }, threshold: 0.5 } as any
+  const m = new Monitor([{ name: 'm', manifest, variants: ['v'] }], cfg, clock)
+  const t0 = clock.wallNow()
+  // Female: 3 of 4 positives found, 1 of 5 negatives flagged; Male: 1 of 4 and 2 of 5.
+  const rows: Array<[number, number, number]> = [] // group, decision, label
+  const add = (g: number, d: number, y: number, times: number): void => { for (let i = 0; i < times; i++) rows.push([g, d, y]) }
+  add(0, 1, 1, 3); add(0, 0, 1, 1); add(0, 1, 0, 1); add(0, 0, 0, 4)
+  add(1, 1, 1, 1); add(1, 0, 1, 3); add(1, 1, 0, 2); add(1, 0, 0, 3)
+  for (const [g, d, y] of rows) {
+    const groups = Int16Array.from([g])
+    m.record(0, 0, t0, groups, 0, d === 1 ? 0.9 : 0.1, d, 1)
+    m.recordLabel({ model: 0, variant: 0, decision: d, score: d === 1 ? 0.9 : 0.1, ts: t0, groups }, y)
+  }
+  const z = zFor(1 - cfg.confidence)
+  const a = m.report('m')!.variants.v!.attributes.sex!
+  t.same(a.groups.Female!.tpr_ci, wilson(3, 4, z), 'Female TPR: 3 of 4')
+  t.same(a.groups.Female!.fpr_ci, wilson(1, 5, z), 'Female FPR: 1 of 5')
+  t.same(a.groups.Male!.tpr_ci, wilson(1, 4, z))
+  t.same(a.groups.Male!.fpr_ci, wilson(2, 5, z))
+  t.equal(a.gaps.equal_opportunity_difference, 0.5)
+  t.same(a.gaps.equal_opportunity_difference_ci, newcombe(3, 4, 1, 4, z), 'highest TPR minus lowest')
+  t.same(a.gaps.false_positive_rate_difference_ci, newcombe(2, 5, 1, 5, z), 'highest FPR (Male) minus lowest')
 })
 
 t.test('the monitor report follows the fake clock', async t => {
