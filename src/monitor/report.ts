@@ -139,14 +139,15 @@ export function buildVariantReport (layout: GroupLayout, s: WindowSums, scoreBin
       if (n === 0) return // absent groups take no part, as in Fairlearn
       if (hidden.has(gid)) { suppressed++; return }
       const k = s.pos[c]!
-      const tp = s.tp[c]!; const fn = s.fn[c]!; const fp = s.fp[c]!; const tn = s.tn[c]!
+      const L = s.labels
+      const tp = L.tp[c]!; const fn = L.fn[c]!; const fp = L.fp[c]!; const tn = L.tn[c]!
       const positives = tp + fn
       const negatives = fp + tn
       const labelled = positives + negatives
       const ok = n >= opt.minSamples
       const tpr = positives >= opt.minLabelled ? tp / positives : null
       const fpr = negatives >= opt.minLabelled ? fp / negatives : null
-      const cal = labelled >= opt.minLabelled ? s.labelledScore[c]! / labelled - positives / labelled : null
+      const cal = labelled >= opt.minLabelled ? L.labelledScore[c]! / labelled - positives / labelled : null
       const lat = c * LAT_BINS
       const p95 = latencyQuantile(s.latHist, lat, 0.95)
       const b = base?.get(value)

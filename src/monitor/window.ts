@@ -34,9 +34,8 @@ export function latencyEdge (b: number): number { return LAT_BASE_MS * LAT_GROWT
 /** At most this many label buckets: a long TTL gets longer label buckets, not more of them. */
 export const MAX_LABEL_BUCKETS = 720
 
-/** Confusion counts of the labels that arrived in one label bucket. */
-export class LabelBucket {
-  epoch = -1
+/** Confusion counts of joined labels, per cell. */
+export class Confusion {
   readonly tp: Uint32Array
   readonly fp: Uint32Array
   readonly tn: Uint32Array
@@ -52,9 +51,22 @@ export class LabelBucket {
     this.labelledScore = new Float64Array(cells)
   }
 
+  clear (): void {
+    this.tp.fill(0); this.fp.fill(0); this.tn.fill(0); this.fn.fill(0); this.labelledScore.fill(0)
+  }
+
+  add (o: Confusion): void {
+    addInto(this.tp, o.tp); addInto(this.fp, o.fp); addInto(this.tn, o.tn); addInto(this.fn, o.fn); addInto(this.labelledScore, o.labelledScore)
+  }
+}
+
+/** The labels that arrived in one label bucket. */
+export class LabelBucket extends Confusion {
+  epoch = -1
+
   reset (epoch: number): void {
     this.epoch = epoch
-    this.tp.fill(0); this.fp.fill(0); this.tn.fill(0); this.fn.fill(0); this.labelledScore.fill(0)
+    this.clear()
   }
 }
 
@@ -92,26 +104,18 @@ export class Bucket {
   }
 }
 
-/** Sums of a window's buckets and of its label window: the same counters, added up. */
+/** Sums of a window's buckets, and in `labels` of its label window. */
 export class WindowSums extends Bucket {
-  readonly tp: Uint32Array
-  readonly fp: Uint32Array
-  readonly tn: Uint32Array
-  readonly fn: Uint32Array
-  readonly labelledScore: Float64Array
+  readonly labels: Confusion
 
   constructor (cells: number, scoreBins: number) {
     super(cells, scoreBins)
-    this.tp = new Uint32Array(cells)
-    this.fp = new Uint32Array(cells)
-    this.tn = new Uint32Array(cells)
-    this.fn = new Uint32Array(cells)
-    this.labelledScore = new Float64Array(cells)
+    this.labels = new Confusion(cells)
   }
 
   override reset (epoch: number): void {
     super.reset(epoch)
-    this.tp.fill(0); this.fp.fill(0); this.tn.fill(0); this.fn.fill(0); this.labelledScore.fill(0)
+    this.labels.clear()
   }
 }
 
@@ -259,7 +263,7 @@ export class SlidingWindow {
     const labelSpan = this.labelBuckets.length
     for (const b of this.labelBuckets) {
       if (b.epoch < 0 || b.epoch > jNow || jNow - b.epoch >= labelSpan) continue
-      addInto(out.tp, b.tp); addInto(out.fp, b.fp); addInto(out.tn, b.tn); addInto(out.fn, b.fn); addInto(out.labelledScore, b.labelledScore)
+      out.labels.add(b)
     }
     return out
   }

@@ -49,10 +49,10 @@ t.test('a bucket slot is reused, not grown; late events and labels are counted',
   w.addLabel(89_000, 99_000, ids, 0, 0.9, 1, 1)
   t.equal(w.lateLabels, 1, 'a label that arrived before the label window is noted, not counted')
   const s = w.sum(99_000, 3000, sums)
-  t.equal(s.tp[1], 1, 'the label counts from its arrival')
+  t.equal(s.labels.tp[1], 1, 'the label counts from its arrival')
   t.equal(w.sum(102_000, 3000, sums).total, 0, 'the predictions have left the window')
-  t.equal(w.sum(108_999, 3000, sums).tp[1], 1, 'the label stays for the label window')
-  t.equal(w.sum(109_000, 3000, sums).tp[1], 0, 'and leaves it 10 s after it arrived')
+  t.equal(w.sum(108_999, 3000, sums).labels.tp[1], 1, 'the label stays for the label window')
+  t.equal(w.sum(109_000, 3000, sums).labels.tp[1], 0, 'and leaves it 10 s after it arrived')
 })
 
 t.test('labels count by arrival for the feedback TTL, however late they come', async t => {
