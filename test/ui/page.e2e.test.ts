@@ -4,10 +4,12 @@
 // /v1/fairness reports, with the same selection rate, and none that it hides (not even in a
 // decision's evidence), and the event pipeline as /metrics has it; after the drift of
 // test/policy/drift.e2e.test.ts it shows the breaching rule and the policy's decision. It writes
-// docs/ui.png (1280×800) and docs/ui-phone.png for review. Skipped, saying so, without chromium.
+// ui.png (1280×800) and ui-phone.png for review into FAIRGATE_SCREENSHOT_DIR, by default .tap/ui
+// (ignored by git, so a test run leaves the tree clean; FAIRGATE_SCREENSHOT_DIR=docs refreshes
+// the committed ones). Skipped, saying so, without chromium.
 import t from 'tap'
-import { accessSync, constants } from 'node:fs'
-import { join } from 'node:path'
+import { accessSync, constants, mkdirSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { ROOT, startGateway } from '../helpers/gateway.js'
@@ -16,6 +18,7 @@ import { replay, sexParityPolicyDir } from '../helpers/drift.js'
 import { waitFor } from '../helpers/wait.js'
 
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium'
+const SHOTS = resolve(ROOT, process.env.FAIRGATE_SCREENSHOT_DIR ?? join('.tap', 'ui'))
 const INTERVAL = 1000
 const WINDOW = 10_000
 // High enough that race's two smallest groups in eval.jsonl fall under it, so hiding is exercised.
@@ -133,13 +136,14 @@ t.test('the /ui page in headless chromium: groups as /v1/fairness, then the brea
   t.match(await page.locator('tr[data-rule="sex-dp"]').innerText(), new RegExp(`breach[\\s\\S]*${rule.value!.toFixed(3)}`), 'the breaching rule with its gap')
   t.match(await page.locator('#timeline li[data-rule="sex-dp"]').innerText(), /rollback[\s\S]*full →/, 'the decision: rollback off full')
   t.match(await page.title(), /breach/, 'the tab title says a rule breaches')
-  await page.screenshot({ path: join(ROOT, 'docs', 'ui.png'), fullPage: true })
+  mkdirSync(SHOTS, { recursive: true })
+  await page.screenshot({ path: join(SHOTS, 'ui.png'), fullPage: true })
 
   // A phone: the page fits its width (wide tables scroll inside their own box).
   await page.setViewportSize({ width: 390, height: 844 })
   const overflow = await page.$eval('html', e => e.scrollWidth - e.clientWidth)
   t.equal(overflow, 0, 'no sideways scrolling of the page at 390 px')
-  await page.screenshot({ path: join(ROOT, 'docs', 'ui-phone.png') })
+  await page.screenshot({ path: join(SHOTS, 'ui-phone.png') })
 
   t.same(outside, [], 'no request left for anywhere but the gateway')
   // Read-only: GETs of the page's own files and of the three answers it shows, nothing else.
