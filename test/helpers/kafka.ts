@@ -60,7 +60,7 @@ export async function readTopic (brokers: string, topic: string, expected: numbe
   let out: ReadRecord[] = []
   while (true) {
     const attempt = await readOnce(kafka, topic, expected, started + timeoutMs, settleMs, attemptMs)
-    if (attempt.length > out.length || attempt.length >= expected) out = attempt
+    if (attempt.length > out.length) out = attempt
     if (out.length >= expected || Date.now() - started >= timeoutMs) return out
   }
 }
