@@ -226,7 +226,7 @@ export class ModelRegistry {
    * Opens a second session of a pooled variant on this thread and times it: the fastest of a few
    * runs of one row gives the fixed cost, of a full batch the cost per row (the fastest, because
    * the run costs the same later and a start-up hiccup would keep a small model off this thread
-   * for good). Kept only if a one-row batch fits models.inline_max_ms.
+   * for good). Kept only if a one-row batch, as runsInline predicts it, fits models.inline_max_ms.
    */
   private async openInline (v: VariantRuntime): Promise<void> {
     const buf = new Float32Array(this.maxBatch * v.model.width)
@@ -247,7 +247,9 @@ export class ModelRegistry {
     // the timer's noise; its upper bound then keeps a long queue from being predicted as free.
     c.rowMs = all > one ? (all - one) / Math.max(1, this.maxBatch - 1) : all / this.maxBatch
     c.runs = c.sizedRuns = c.fixedRuns = 1
-    if (one > this.cfg.inline_max_ms) {
+    // Kept by the rule runsInline applies (fixed + one row's cost), not by the one-row time alone:
+    // a session kept at 0.24 + 0.018 ms against a 0.25 ms limit would never take even one row.
+    if (expectedMs(c, 1) > this.cfg.inline_max_ms) {
       v.session = null
       await session.release().catch(() => {})
       return
