@@ -75,10 +75,10 @@ export interface VariantReport {
 }
 
 /** A group's rate as k of n (selection: positive decisions of rows; TPR: true positives of positives). */
-interface Rate { name: string, k: number, n: number }
+export interface Rate { name: string, k: number, n: number }
 
 /** The groups with the highest and the lowest rate (the first of equal ones); null with fewer than two. */
-function extremesOf (xs: Rate[]): [Rate, Rate] | null {
+export function extremesOf (xs: readonly Rate[]): [Rate, Rate] | null {
   if (xs.length < 2) return null
   let hi = xs[0]!
   let lo = xs[0]!

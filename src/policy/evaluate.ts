@@ -9,7 +9,7 @@
 // within the threshold, and is inconclusive when fewer than two groups have min_samples (for
 // TPR-based metrics: labelled positives; FPR: labelled negatives) or a value is undefined.
 import type { AttributeReport, GroupReport, VariantReport } from '../monitor/index.js'
-import { newcombe, wilson, type Interval } from '../monitor/index.js'
+import { extremesOf, newcombe, wilson, type Interval, type Rate } from '../monitor/index.js'
 import type { DriftRule, FairnessRule, Policy } from './schema.js'
 
 export type Outcome = 'pass' | 'breach' | 'inconclusive'
@@ -27,17 +27,8 @@ export interface RuleResult {
   groups?: Record<string, { n: number, rate: number }>
 }
 
-interface Counted { name: string, k: number, n: number }
-
-function extremes (xs: Counted[]): [Counted, Counted] {
-  let hi = xs[0]!
-  let lo = xs[0]!
-  for (const g of xs) {
-    if (g.k / g.n > hi.k / hi.n) hi = g
-    if (g.k / g.n < lo.k / lo.n) lo = g
-  }
-  return [hi, lo]
-}
+/** A group's rate as k of n; the gaps compare the extremes (extremesOf, as the report does). */
+type Counted = Rate
 
 function counted (groups: Record<string, GroupReport>, pick: (g: GroupReport) => [number, number] | null, min: number): Counted[] {
   const out: Counted[] = []
@@ -63,7 +54,7 @@ export function comparisons (rule: FairnessRule, a: AttributeReport | undefined)
 
 function gapResult (rule: FairnessRule, xs: Counted[], z: number): Omit<RuleResult, 'rule' | 'kind' | 'metric' | 'attribute' | 'threshold'> {
   if (xs.length < 2) return { outcome: 'inconclusive', value: null, reason: `fewer than 2 groups with ${rule.min_samples} samples` }
-  const [hi, lo] = extremes(xs)
+  const [hi, lo] = extremesOf(xs)!
   const value = hi.k / hi.n - lo.k / lo.n
   const ci = newcombe(hi.k, hi.n, lo.k, lo.n, z)
   const groups = { [hi.name]: { n: hi.n, rate: hi.k / hi.n }, [lo.name]: { n: lo.n, rate: lo.k / lo.n } }
@@ -89,7 +80,7 @@ export function evaluateFairness (rule: FairnessRule, v: VariantReport | undefin
     case 'demographic_parity_ratio': {
       const xs = counted(a.groups, selection, rule.min_samples)
       if (xs.length < 2) return { ...base, outcome: 'inconclusive', value: null, reason: `fewer than 2 groups with ${rule.min_samples} samples` }
-      const [hi, lo] = extremes(xs)
+      const [hi, lo] = extremesOf(xs)!
       if (hi.k === 0) return { ...base, outcome: 'inconclusive', value: null, reason: 'no group is selected: ratio undefined' }
       const value = (lo.k / lo.n) / (hi.k / hi.n)
       // Upper bound of min/max from the Wilson bounds (conservative: both at their extremes).
