@@ -240,9 +240,9 @@ function shownGroups (fair) {
 }
 
 /**
- * A decision's evidence with only the groups the report shows. The sequential test counts every
- * group of the attribute, so its rows and its strongest pair can name a group the report hides
- * (under report_min): those rows are dropped, and a pair naming one is replaced by a note.
+ * A decision's evidence with only the groups the current report shows. The gateway already
+ * leaves out the groups hidden when the decision was taken; a group the report hides now may have
+ * been shown then, so its rows are dropped too, and a pair naming one is replaced by a note.
  */
 function redactEvidence (evidence, shown) {
   if (evidence === null || typeof evidence !== 'object') return evidence
@@ -256,7 +256,7 @@ function redactEvidence (evidence, shown) {
     const st = s?.strongest
     if (st === null || st === undefined) continue
     if (st.rows !== undefined) st.rows = keep(st.rows)
-    if (st.pair !== undefined && !(shown.has(st.pair.a) && shown.has(st.pair.b))) st.pair = 'between groups, one of which the report does not show'
+    if (st.pair !== undefined && st.pair !== null && !(shown.has(st.pair.a) && shown.has(st.pair.b))) st.pair = 'between groups, one of which the report does not show'
   }
   return e
 }

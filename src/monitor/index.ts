@@ -1,6 +1,7 @@
 export { PredictionStore, type StoredPrediction } from './prediction-store.js'
 export { Monitor, type MonitoredModel, type FairnessReport } from './monitor.js'
-export { GroupLayout, INTERSECTION_SEPARATOR } from './layout.js'
+export { GroupLayout, INTERSECTION_SEPARATOR, type AttributeLayout } from './layout.js'
+export { suppressedGroups } from './suppression.js'
 export { SlidingWindow, WindowSums, latencyBin, closedCounts, type ClosedCounts } from './window.js'
 export { buildVariantReport, extremesOf, latencyQuantile, type Rate, type VariantReport, type AttributeReport, type GroupReport, type ReportSettings } from './report.js'
 export { wilson, newcombe, psi, zFor, normalQuantile, Z95, type Interval } from './stats.js'

@@ -106,9 +106,10 @@ export class PolicyEngine {
     let q = s.sequential.get(key)
     if (q === undefined) {
       const mi = this.opts.monitor.modelIndex(model)
-      const attr = mi < 0 ? undefined : this.opts.monitor.layout(mi).attributes.find(a => a.name === rule.attribute)
-      if (attr === undefined) return undefined
-      q = new SequentialRule(rule, s.policy, attr.values)
+      const layout = mi < 0 ? undefined : this.opts.monitor.layout(mi)
+      const attr = layout?.attributes.find(a => a.name === rule.attribute)
+      if (layout === undefined || attr === undefined) return undefined
+      q = new SequentialRule(rule, s.policy, layout, attr, this.opts.monitor.cfg.report_min)
       s.sequential.set(key, q)
     }
     return q

@@ -1,9 +1,9 @@
 // Feeds a fairness rule's sequential tests (sequential.ts) from the monitor: each evaluation
 // reads the variant's buckets closed since the last read, so every row is evidence once.
 // Difference and ratio metrics have a test; the others keep the per-window evaluation.
-import type { ClosedCounts, Monitor } from '../monitor/index.js'
+import { suppressedGroups, type AttributeLayout, type ClosedCounts, type GroupLayout, type Monitor } from '../monitor/index.js'
 import type { FairnessRule, Policy } from './schema.js'
-import { SequentialGap, type Counts, type SequentialSettings, type SequentialStatus } from './sequential.js'
+import { SequentialGap, type Counts, type HideGroups, type SequentialSettings, type SequentialStatus } from './sequential.js'
 
 type Pick = 'selection' | 'tpr' | 'fpr'
 
@@ -35,10 +35,18 @@ export class SequentialRule {
   private after = -1
   private scratch: ClosedCounts | undefined
   private readonly batch: Counts[] = []
+  private readonly groups: readonly string[]
 
-  constructor (readonly rule: FairnessRule, policy: Policy, private readonly groups: readonly string[]) {
+  private readonly hide: HideGroups
+
+  /** layout and attr place the rule's groups, so its status hides what the report would (reportMin). */
+  constructor (readonly rule: FairnessRule, policy: Policy, layout: GroupLayout, attr: AttributeLayout, reportMin: number) {
+    this.groups = attr.values
+    // suppressedGroups reads rows by cell id: the test's per-group rows go at the attribute's offset.
+    const cells = new Float64Array(layout.cells)
+    this.hide = rows => { cells.set(rows, attr.offset); return suppressedGroups(cells, layout, attr, reportMin) }
     const picks = PICKS[rule.metric]!
-    for (const pick of picks) this.tests.push({ pick, gap: new SequentialGap(groups, rule.threshold, rule.metric === 'demographic_parity_ratio', sequentialSettingsOf(policy), picks.length) })
+    for (const pick of picks) this.tests.push({ pick, gap: new SequentialGap(this.groups, rule.threshold, rule.metric === 'demographic_parity_ratio', sequentialSettingsOf(policy), picks.length) })
   }
 
   /** Reads the closed buckets since the last call into every test; true once a test crossed. */
@@ -72,7 +80,7 @@ export class SequentialRule {
 
   status (): Record<string, SequentialStatus> {
     const out: Record<string, SequentialStatus> = {}
-    for (const t of this.tests) out[t.pick] = t.gap.status()
+    for (const t of this.tests) out[t.pick] = t.gap.status(this.hide)
     return out
   }
 

@@ -88,9 +88,18 @@ export interface SequentialStatus {
   outcome: 'breach' | 'no-evidence' | 'watching'
   alpha: number
   tests_started: number
-  /** The live test with the most evidence against the null (S − B largest). */
-  strongest: null | { test: number, started_at: string, alpha: number, rows: Record<string, number>, pair: PairEvidence }
+  /**
+   * The live test with the most evidence against the null (S − B largest). rows leaves out the
+   * groups a report would hide (report_min, complementary suppression) and counts them in
+   * suppressed; pair is null when it names one of them, since its rates would give that group's.
+   */
+  strongest: null | { test: number, started_at: string, alpha: number, rows: Record<string, number>, suppressed: number, pair: PairEvidence | null }
 }
+
+/** Which groups (by index) to leave out of a status, given each group's rows in the test. */
+export type HideGroups = (rows: Float64Array) => ReadonlySet<number>
+
+const HIDE_NONE: HideGroups = () => new Set()
 
 /**
  * One rule's sequential evidence on one variant. groups are the attribute's group names;
@@ -191,7 +200,7 @@ export class SequentialGap {
     return { a: this.groups[a]!, b: this.groups[b]!, estimate, statistic: s, bound, variance: v, limit }
   }
 
-  status (): SequentialStatus {
+  status (hide: HideGroups = HIDE_NONE): SequentialStatus {
     let best: { t: number, p: number, score: number } | null = null
     if (this.crossed !== null) best = { t: this.crossed.test, p: this.crossed.pair, score: Infinity }
     else {
@@ -207,8 +216,12 @@ export class SequentialGap {
     const outcome = this.crossed !== null ? 'breach' : best === null ? 'no-evidence' : 'watching'
     if (best === null) return { outcome, alpha: this.settings.alpha, tests_started: this.started, strongest: null }
     const test = this.live[best.t]!
+    const counted = this.rows[best.t]!
+    const hidden = hide(counted)
     const rows: Record<string, number> = {}
-    this.groups.forEach((g, i) => { rows[g] = this.rows[best.t]![i]! })
-    return { outcome, alpha: this.settings.alpha, tests_started: this.started, strongest: { test: test.j, started_at: new Date(test.startedAt).toISOString(), alpha: test.alpha, rows, pair: this.evidence(test, best.p) } }
+    this.groups.forEach((g, i) => { if (!hidden.has(i)) rows[g] = counted[i]! })
+    const [a, b] = this.pairs[best.p]!
+    const pair = hidden.has(a) || hidden.has(b) ? null : this.evidence(test, best.p)
+    return { outcome, alpha: this.settings.alpha, tests_started: this.started, strongest: { test: test.j, started_at: new Date(test.startedAt).toISOString(), alpha: test.alpha, rows, suppressed: hidden.size, pair } }
   }
 }

@@ -49,7 +49,7 @@ t.test('the sequential rule acts on its confidence sequence and shows its eviden
   let st = engine.status()[0]!.rules[0]!
   t.equal(st.outcome, 'pass')
   t.equal(st.sequential!.selection!.outcome, 'watching')
-  t.ok(st.sequential!.selection!.strongest!.pair.statistic < st.sequential!.selection!.strongest!.pair.bound)
+  t.ok(st.sequential!.selection!.strongest!.pair!.statistic < st.sequential!.selection!.strongest!.pair!.bound)
   for (let s = 0; s < 60 && decisions.length === 0; s++) { feed(100, 0.1, 0.6); clock.advance(1000) }
   t.equal(decisions.length, 1, 'a gap of 0.5 is found')
   const ev = decisions[0]!.evidence as any
@@ -101,4 +101,45 @@ t.test('recovery does not undo a manual switch within the hold time', async t =>
   t.equal(decisions[1]!.action, 'recover')
   t.equal(active.active('m'), 'full')
   engine.stop()
+})
+
+t.test('a sequential rule shows no group the report hides: not in its rows, not in its pair, not in the evidence', async t => {
+  const clock = new FakeClock()
+  const groups = ['Big1', 'Big2', 'Mid', 'Tiny']
+  const cfg = validateConfig({ monitor: { window_ms: 10_000, bucket_ms: 1000, min_samples: 1, report_min: 100, min_labelled: 1, refresh_ms: 0 } }).monitor
+  const monitor = new Monitor([{ name: 'm', manifest: { groups: { race: groups }, threshold: 0.5 } as any, variants: VARIANTS }], cfg, clock)
+  const active = new ActiveVariants()
+  active.init({ name: 'm', variants: VARIANTS.map(name => ({ name })) })
+  const decisions: DecisionEvent[] = []
+  const policy = policySchema.parse({
+    model: 'm', variants: VARIANTS, interval_ms: 1000, hysteresis: 3, cooldown_ms: 5000,
+    fairness: [{ name: 'dp', metric: 'demographic_parity_difference', attribute: 'race', threshold: 0.2, min_samples: 50, action: { type: 'rollback' } }]
+  })
+  const engine = new PolicyEngine({ monitor, active, clock, log: silentLog, actor: 'test', decide: d => { decisions.push(d); active.set(d.model, d.to, clock.wallNow()); engine.applied(d) }, canServe: () => true, lkgWindowMs: 10_000 }, new Map([['m', policy]]))
+  // Tiny is under report_min and Mid is the smallest other group, so complementary suppression
+  // hides both once a test holds 3 buckets (before that Mid is under report_min too, and the two
+  // together under it, so a Big group is hidden as well); the gap that acts is Big1 against Big2.
+  const rates = [0.1, 0.6, 0.6, 0.6]
+  const sizes = [100, 100, 40, 1]
+  const feed = (): void => {
+    const v = VARIANTS.indexOf(active.active('m')!)
+    for (let g = 0; g < groups.length; g++) {
+      for (let i = 0; i < sizes[g]!; i++) monitor.record(0, v, clock.wallNow(), Int16Array.from([g]), 0, 0.5, i < sizes[g]! * rates[g]! ? 1 : 0, 2)
+    }
+  }
+  engine.start()
+  for (let s = 0; s < 2; s++) { feed(); clock.advance(1000) }
+  t.equal(engine.status()[0]!.rules[0]!.sequential!.selection!.strongest!.suppressed, 3, 'one bucket in: Tiny, Mid and a Big group hidden')
+  let leaked = false
+  for (let s = 0; s < 60 && decisions.length === 0; s++) {
+    feed(); clock.advance(1000)
+    if (/Tiny|Mid/.test(JSON.stringify(engine.status()))) leaked = true
+  }
+  t.notOk(leaked, 'no rule state named a hidden group')
+  t.equal(decisions.length, 1, 'the Big1/Big2 gap acts')
+  const ev = decisions[0]!.evidence as any
+  t.notOk(/Tiny|Mid/.test(JSON.stringify(ev)), 'nor does the evidence')
+  t.same(Object.keys(ev.sequential.selection.strongest.rows).sort(), ['Big1', 'Big2'], 'rows only for the groups the report shows')
+  t.equal(ev.sequential.selection.strongest.suppressed, 2)
+  t.same([ev.sequential.selection.strongest.pair.a, ev.sequential.selection.strongest.pair.b], ['Big2', 'Big1'])
 })

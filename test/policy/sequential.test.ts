@@ -74,13 +74,13 @@ t.test('a real gap is found; a small one past the threshold stays inconclusive',
   t.ok(at >= 0 && at < 50, `acted after ${at + 1} batches`)
   const st = big.status()
   t.equal(st.outcome, 'breach')
-  const p = st.strongest!.pair
+  const p = st.strongest!.pair!
   t.same([p.a, p.b], ['b', 'a'], 'the pair names the higher group first')
   t.ok(p.statistic > p.bound, 'the statistic is past its bound')
   t.ok(p.limit > 0.1, 'the lower confidence bound of the gap is past the threshold')
   t.equal(small.breached, false)
   t.equal(small.status().outcome, 'watching')
-  t.ok(small.status().strongest!.pair.limit < 0.1)
+  t.ok(small.status().strongest!.pair!.limit < 0.1)
 })
 
 t.test('the ratio form acts when min/max is significantly below the threshold', async t => {
@@ -93,7 +93,7 @@ t.test('the ratio form acts when min/max is significantly below the threshold', 
     acted = gap.observe(i, c)
   }
   t.ok(acted)
-  const p = gap.status().strongest!.pair
+  const p = gap.status().strongest!.pair!
   t.ok(p.limit < 0.8, `upper bound of the ratio ${p.limit} is below the threshold`)
   t.ok(Math.abs(p.estimate - 0.5) < 0.1, `estimate ${p.estimate}`)
 })
@@ -110,4 +110,20 @@ t.test('reset drops the evidence but the spending goes on', async t => {
   gap.observe(1000, [{ k: 50, n: 100 }, { k: 50, n: 100 }])
   t.equal(gap.testsStarted, started + 1, 'the next test takes the next share of alpha')
   t.ok(gap.status().strongest!.alpha < spentAlpha(0.05, started) / 2)
+})
+
+t.test('status leaves out the groups it is told to hide, and a pair naming one', async t => {
+  const gap = new SequentialGap(['a', 'b', 'c'], 0.1, false, settings)
+  for (let s = 0; s < 5; s++) gap.observe(s * 1000, [{ k: 10, n: 100 }, { k: 60, n: 100 }, { k: 3, n: 3 }])
+  const all = gap.status()
+  t.same(Object.keys(all.strongest!.rows), ['a', 'b', 'c'])
+  t.equal(all.strongest!.suppressed, 0)
+  const hidden = gap.status(() => new Set([2]))
+  t.same(Object.keys(hidden.strongest!.rows), ['a', 'b'], 'the hidden group has no rows entry')
+  t.equal(hidden.strongest!.suppressed, 1)
+  const pairHidden = all.strongest!.pair!.a === 'c' || all.strongest!.pair!.b === 'c'
+  t.equal(hidden.strongest!.pair === null, pairHidden, 'the pair is dropped exactly when it names the hidden group')
+  const noA = gap.status(() => new Set([0, 2]))
+  t.equal(noA.strongest!.pair, null, 'every pair left names a hidden group')
+  t.notOk(/"c"|"a"/.test(JSON.stringify(noA)), 'neither name appears')
 })
