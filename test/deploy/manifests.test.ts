@@ -60,10 +60,12 @@ t.test('Dockerfile: multi-stage, non-root, port, health check', async t => {
   t.match(dockerfile, /^USER (\d+)/m, 'numeric non-root USER')
   t.not(/^USER (\d+)/m.exec(dockerfile)![1], '0')
   t.match(dockerfile, /^EXPOSE 8080$/m)
+  t.match(dockerfile, /^EXPOSE 8081$/m, 'the gRPC port is exposed')
   t.match(dockerfile, /^HEALTHCHECK [\s\S]*\/v2\/health\/live/m, 'HEALTHCHECK hits the liveness endpoint')
   t.match(dockerfile, /^CMD \["serve"\]/m)
   t.match(dockerfile, /^COPY ui \.\/ui$/m, 'the /ui page in the image, beside dist/ (the server will not start without it)')
   t.equal(configSchema.parse({}).http.port, 8080, 'the config default port is the exposed one')
+  t.equal(configSchema.parse({}).grpc.port, 8081, 'the config default gRPC port is the exposed one')
   const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map(l => l.trim())
   for (const p of ['node_modules', '.git', 'dist', 'test']) t.ok(ignore.includes(p), `.dockerignore excludes ${p}`)
 })
@@ -80,7 +82,11 @@ t.test('Kubernetes workloads: probes, ports, images, security', async t => {
     t.ok(spec.securityContext.runAsUser > 0, `${name}: pod runAsUser non-zero`)
     for (const c of spec.containers as Json[]) {
       t.equal(c.image, image, `${name}: image ${image} (package.json version)`)
-      t.same(c.ports, [{ name: 'http', containerPort: 8080, protocol: 'TCP' }], `${name}: container port 8080 = EXPOSE = config default`)
+      // Only the gateway serves gRPC; `fairgate monitor` has HTTP alone.
+      const ports = name === 'fairgate'
+        ? [{ name: 'http', containerPort: 8080, protocol: 'TCP' }, { name: 'grpc', containerPort: 8081, protocol: 'TCP' }]
+        : [{ name: 'http', containerPort: 8080, protocol: 'TCP' }]
+      t.same(c.ports, ports, `${name}: container ports ${ports.map(p => p.containerPort).join(', ')} = EXPOSE = config defaults`)
       t.equal(c.securityContext.readOnlyRootFilesystem, true, `${name}: readOnlyRootFilesystem`)
       t.equal(c.securityContext.allowPrivilegeEscalation, false, `${name}: no privilege escalation`)
       t.equal(c.securityContext.runAsNonRoot, true, `${name}: container runAsNonRoot`)
@@ -102,7 +108,9 @@ t.test('Kubernetes workloads: probes, ports, images, security', async t => {
   for (const s of byKind('Service')) {
     const target = deployments.find(d => Object.entries(s.spec.selector).every(([k, v]) => d.spec.template.metadata.labels[k] === v))
     t.ok(target, `Service ${s.metadata.name} selects a Deployment`)
-    t.same(s.spec.ports.map((p: Json) => [p.name, p.port, p.targetPort]), [['http', 8080, 'http']], `Service ${s.metadata.name} port`)
+    const gateway = target?.metadata.name === 'fairgate'
+    t.same(s.spec.ports.map((p: Json) => [p.name, p.port, p.targetPort]), gateway ? [['http', 8080, 'http'], ['grpc', 8081, 'grpc']] : [['http', 8080, 'http']], `Service ${s.metadata.name} ports`)
+    if (gateway) t.equal(s.spec.ports[1].appProtocol, 'grpc', `Service ${s.metadata.name}: gRPC port says its protocol`)
   }
   const hpa = byKind('HorizontalPodAutoscaler')[0]!
   t.equal(hpa.spec.scaleTargetRef.name, 'fairgate')
@@ -117,8 +125,11 @@ t.test('Kubernetes workloads: probes, ports, images, security', async t => {
     t.equal(services[s]!.image, image, `compose ${s}: same image as Kubernetes`)
     t.equal(services[s]!.read_only, true, `compose ${s}: read-only`)
     t.match(String(services[s]!.user), /^[1-9]\d*:/, `compose ${s}: non-root user`)
-    t.ok((services[s]!.ports as string[]).every(p => p.endsWith(':8080')), `compose ${s}: container port 8080`)
+    const container = (services[s]!.ports as string[]).map(p => p.split(':').at(-1)).sort()
+    t.same(container, s === 'monitor' ? ['8080'] : ['8080', '8081'], `compose ${s}: container ports (HTTP${s === 'monitor' ? '' : ' and gRPC'})`)
   }
+  const published = ['gateway-1', 'gateway-2', 'monitor'].flatMap(s => (services[s]!.ports as string[]).map(p => p.split(':')[0]))
+  t.equal(new Set(published).size, published.length, 'compose publishes each host port once')
   t.same(services['monitor']!.command, ['monitor'])
   for (const s of ['kafka', 'prometheus', 'alertmanager', 'grafana']) t.ok(services[s], `compose runs ${s}`)
   t.match(services['kafka']!.environment.KAFKA_PROCESS_ROLES, /controller/, 'Kafka in KRaft mode')
@@ -129,6 +140,7 @@ t.test('ConfigMaps validate against the config and policy schemas', async t => {
   const [config, policies] = ['fairgate-config', 'fairgate-policies'].map(n => byKind('ConfigMap').find(c => c.metadata.name === n)!)
   const cfg = validateConfig(parseYaml(config!.data['fairgate.yaml']))
   t.equal(cfg.http.port, 8080)
+  t.equal(cfg.grpc.port, 8081, 'the gRPC port in the ConfigMap is the published one')
   t.equal(cfg.models.dir, '/app/models', 'models where the Dockerfile copies them')
   const files = Object.keys(policies!.data)
   t.ok(files.length >= 1 && files.every(f => f.endsWith('.yaml')), `policies: ${files.join(', ')}`)
