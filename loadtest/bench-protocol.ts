@@ -7,45 +7,17 @@
 // gateway rather than the load generator. Every request pins the distilled variant (the
 // version path, gRPC's model_version): the policy's latency rule would otherwise switch
 // variants mid-run and change the inference cost under one mode but not another.
-//   npm run bench:protocol   (BENCH_SECONDS, BENCH_REPEATS, BENCH_CLIENT_THREADS)
-import { readFileSync, writeFileSync } from 'node:fs'
+//   npm run bench:protocol   (BENCH_SECONDS, BENCH_REPEATS, BENCH_CLIENT_THREADS; BENCH_MODES="64-row JSON,64-row binary"
+//   runs only those modes and writes protocol-partial.json instead)
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import * as protoLoader from '@grpc/proto-loader'
 import { Worker } from 'node:worker_threads'
 import { freePort, median, processCpuMs, startGatewayProcess } from './lib/harness.js'
+import { binaryBody, grpcBody, jsonBody } from './lib/protocol-bodies.js'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3)
-const W = 112
-const encoded = (JSON.parse(readFileSync('models/income/golden.json', 'utf8')) as { encoded: number[][] }).encoded
-
-function rows (n: number, offset: number): number[][] {
-  return Array.from({ length: n }, (_, i) => encoded[(offset + i) % encoded.length]!)
-}
-
-interface HttpBody { body: Buffer, headers: Record<string, string> }
-
-function jsonBody (n: number, offset: number): HttpBody {
-  const body = Buffer.from(JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [n, W], data: rows(n, offset) }] }))
-  return { body, headers: { 'content-type': 'application/json' } }
-}
-
-function binaryBody (n: number, offset: number): HttpBody {
-  const f = new Float32Array(n * W)
-  rows(n, offset).forEach((r, i) => { f.set(r, i * W) })
-  // As tritonclient.http sends it: binary input, binary outputs, no Content-Type.
-  const header = Buffer.from(JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [n, W], parameters: { binary_data_size: f.byteLength } }], parameters: { binary_data_output: true } }))
-  return { body: Buffer.concat([header, Buffer.from(f.buffer)]), headers: { 'inference-header-content-length': String(header.length) } }
-}
-
-const def = protoLoader.loadSync(join('proto', 'grpc_predict_v2.proto'), { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true })
-const inferMethod = (def['inference.GRPCInferenceService'] as Record<string, protoLoader.MethodDefinition<object, object>>).ModelInfer!
-
-function grpcBody (n: number, offset: number): Buffer {
-  const f = new Float32Array(n * W)
-  rows(n, offset).forEach((r, i) => { f.set(r, i * W) })
-  return inferMethod.requestSerialize({ model_name: 'income', model_version: 'distilled', inputs: [{ name: 'input', datatype: 'FP32', shape: [n, W] }], raw_input_contents: [Buffer.from(f.buffer)] })
-}
+const PATH = '/v2/models/income/versions/distilled/infer'
 
 interface Run { requests: number, errors: number, seconds: number }
 
@@ -55,7 +27,7 @@ const LOAD_WORKER = new URL('./lib/protocol-load.mjs', import.meta.url)
 /** `concurrency` calls in flight, split over THREADS load-generator threads. */
 async function load (kind: 'http' | 'grpc', target: string, bodies: Array<{ body: Uint8Array, headers?: Record<string, string> }>, concurrency: number, seconds: number): Promise<Run> {
   const runs = await Promise.all(Array.from({ length: THREADS }, async () => await new Promise<Run>((resolve, reject) => {
-    const w = new Worker(LOAD_WORKER, { workerData: { kind, target, bodies, concurrency: Math.ceil(concurrency / THREADS), seconds } })
+    const w = new Worker(LOAD_WORKER, { workerData: { kind, target, path: PATH, bodies, concurrency: Math.ceil(concurrency / THREADS), seconds } })
     w.once('message', resolve)
     w.once('error', reject)
   })))
@@ -71,10 +43,10 @@ async function main (): Promise<void> {
   const variety = 8 // distinct bodies per mode, cycled
   const json64 = Array.from({ length: variety }, (_, k) => jsonBody(64, k * 17))
   const bin64 = Array.from({ length: variety }, (_, k) => binaryBody(64, k * 17))
-  const grpc64 = Array.from({ length: variety }, (_, k) => ({ body: grpcBody(64, k * 17) }))
+  const grpc64 = Array.from({ length: variety }, (_, k) => ({ body: grpcBody(64, k * 17, 'distilled') }))
   const json1 = Array.from({ length: 64 }, (_, k) => jsonBody(1, k))
   const bin1 = Array.from({ length: 64 }, (_, k) => binaryBody(1, k))
-  const grpc1 = Array.from({ length: 64 }, (_, k) => ({ body: grpcBody(1, k) }))
+  const grpc1 = Array.from({ length: 64 }, (_, k) => ({ body: grpcBody(1, k, 'distilled') }))
   const C64 = 8
   const C1 = 32
   const modes: Mode[] = [
@@ -85,46 +57,72 @@ async function main (): Promise<void> {
     { name: '1-row HTTP binary', rowsPerRequest: 1, concurrency: C1, run: async s => await load('http', gw.url, bin1, C1, s) },
     { name: '1-row gRPC', rowsPerRequest: 1, concurrency: C1, run: async s => await load('grpc', target, grpc1, C1, s) }
   ]
+  const only = process.env.BENCH_MODES
+  const chosen = only === undefined || only === '' ? modes : modes.filter(m => only.split(',').map(x => x.trim()).includes(m.name))
+  if (chosen.length === 0) throw new Error(`BENCH_MODES: none of ${JSON.stringify(only)} is a mode (${modes.map(m => m.name).join(', ')})`)
   try {
-    for (const m of modes) await m.run(2) // warm-up: JIT, sessions, connections
-    const rates = new Map<string, number[]>(modes.map(m => [m.name, []]))
-    const errors = new Map<string, number>(modes.map(m => [m.name, 0]))
+    for (const m of chosen) await m.run(2) // warm-up: JIT, sessions, connections
+    const rates = new Map<string, number[]>(chosen.map(m => [m.name, []]))
+    const errors = new Map<string, number>(chosen.map(m => [m.name, 0]))
     // The gateway's own CPU per request (all its threads): what a mode costs the server,
-    // whatever share of the cores the load generators and the rest of the machine take.
-    const cpu = new Map<string, number[]>(modes.map(m => [m.name, []]))
+    // whatever share of the cores the load generators and the rest of the machine take. And
+    // the load generators' (this process, all threads), to show they are not the limit.
+    const cpu = new Map<string, number[]>(chosen.map(m => [m.name, []]))
+    const clientCpu = new Map<string, number[]>(chosen.map(m => [m.name, []]))
     for (let r = 0; r < REPEATS; r++) {
       // Alternate the order so no mode always runs first or last in a repeat.
-      const order = r % 2 === 0 ? modes : [...modes].reverse()
+      const order = r % 2 === 0 ? chosen : [...chosen].reverse()
       for (const m of order) {
         const before = processCpuMs(gw.child.pid)
+        const client = process.cpuUsage()
         const res = await m.run(SECONDS)
+        const used = process.cpuUsage(client)
         const after = processCpuMs(gw.child.pid)
         rates.get(m.name)!.push(res.requests / res.seconds)
         if (before !== null && after !== null && res.requests > 0) cpu.get(m.name)!.push((after - before) * 1000 / res.requests)
+        if (res.requests > 0) clientCpu.get(m.name)!.push((used.user + used.system) / res.requests)
         errors.set(m.name, errors.get(m.name)! + res.errors)
       }
     }
-    const summary = modes.map(m => {
+    const summary = chosen.map(m => {
       const xs = rates.get(m.name)!
       const reqs = median(xs)
       const us = cpu.get(m.name)!
-      return { mode: m.name, concurrency: m.concurrency, req_s: Math.round(reqs), rows_s: Math.round(reqs * m.rowsPerRequest), gw_cpu_us_per_req: us.length === 0 ? null : Math.round(median(us)), min_req_s: Math.round(Math.min(...xs)), max_req_s: Math.round(Math.max(...xs)), errors: errors.get(m.name)! }
+      const cs = clientCpu.get(m.name)!
+      return {
+        mode: m.name,
+        concurrency: m.concurrency,
+        req_s: Math.round(reqs),
+        rows_s: Math.round(reqs * m.rowsPerRequest),
+        min_req_s: Math.round(Math.min(...xs)),
+        max_req_s: Math.round(Math.max(...xs)),
+        gw_cpu_us_per_req: us.length === 0 ? null : Math.round(median(us)),
+        client_cpu_us_per_req: cs.length === 0 ? null : Math.round(median(cs)),
+        errors: errors.get(m.name)!
+      }
     })
-    const by = (n: string): number => summary.find(s => s.mode === n)!.rows_s
-    const cpuOf = (n: string): number => summary.find(s => s.mode === n)!.gw_cpu_us_per_req ?? NaN
+    // A ratio is taken within each repeat (both modes seconds apart), then its median and range.
+    const ratio = (of: Map<string, number[]>, a: string, b: string): { median: number, min: number, max: number } | null => {
+      const xs = of.get(a)
+      const ys = of.get(b)
+      if (xs === undefined || ys === undefined || xs.length === 0 || xs.length !== ys.length) return null
+      const rs = xs.map((x, i) => x / ys[i]!)
+      const round = (x: number): number => +x.toFixed(2)
+      return { median: round(median(rs)), min: round(Math.min(...rs)), max: round(Math.max(...rs)) }
+    }
     const ratios = {
-      json_over_binary_cpu_64: +(cpuOf('64-row JSON') / cpuOf('64-row binary')).toFixed(2),
-      json_over_grpc_cpu_64: +(cpuOf('64-row JSON') / cpuOf('64-row gRPC')).toFixed(2),
-      grpc_over_http_json_cpu_1: +(cpuOf('1-row gRPC') / cpuOf('1-row HTTP JSON')).toFixed(2),
-      binary_over_json_64: +(by('64-row binary') / by('64-row JSON')).toFixed(2),
-      grpc_over_json_64: +(by('64-row gRPC') / by('64-row JSON')).toFixed(2),
-      grpc_over_http_json_1: +(by('1-row gRPC') / by('1-row HTTP JSON')).toFixed(2),
-      grpc_over_http_binary_1: +(by('1-row gRPC') / by('1-row HTTP binary')).toFixed(2)
+      binary_over_json_rows_64: ratio(rates, '64-row binary', '64-row JSON'),
+      grpc_over_json_rows_64: ratio(rates, '64-row gRPC', '64-row JSON'),
+      grpc_over_http_json_req_1: ratio(rates, '1-row gRPC', '1-row HTTP JSON'),
+      grpc_over_http_binary_req_1: ratio(rates, '1-row gRPC', '1-row HTTP binary'),
+      json_over_binary_gw_cpu_64: ratio(cpu, '64-row JSON', '64-row binary'),
+      json_over_grpc_gw_cpu_64: ratio(cpu, '64-row JSON', '64-row gRPC'),
+      grpc_over_http_json_gw_cpu_1: ratio(cpu, '1-row gRPC', '1-row HTTP JSON')
     }
     const out = { seconds: SECONDS, repeats: REPEATS, summary, ratios }
     console.table(summary)
-    console.log(JSON.stringify(ratios))
-    writeFileSync(join('loadtest', 'results', 'protocol.json'), JSON.stringify(out, null, 2) + '\n')
+    console.log(JSON.stringify(ratios, null, 1))
+    writeFileSync(join('loadtest', 'results', only === undefined || only === '' ? 'protocol.json' : 'protocol-partial.json'), JSON.stringify(out, null, 2) + '\n')
   } finally {
     await gw.stop()
   }

@@ -10,9 +10,9 @@ import { FG_ERR_BATCH_DRAINING } from './errors.js'
 import { createDecisionWriter, createEventStream, electLeader, followDecisionsRetrying, noopSink, type DecisionFollower, type DecisionWriter, type EventStream, type Leadership, type PredictionSink } from './events/index.js'
 import type { Logger } from './logger.js'
 import { PolicyController, type DecisionRecord, type ModelPolicyStatus } from './policy/index.js'
-import { Monitor, PredictionStore, type FairnessReport } from './monitor/index.js'
+import { Monitor, OwnPredictionStore, type FairnessReport } from './monitor/index.js'
 import { ModelRegistry, type ModelRuntime, type VariantRuntime } from './models/index.js'
-import { nextPredictionId } from './prediction-id.js'
+import { predictionId, reservePredictionIds } from './prediction-id.js'
 import { ActiveVariants, BudgetRouter, type Router, type VariantStatus } from './routing/index.js'
 import { GatewayMetrics, registerFairnessMetrics, startTracing, type Tracing, type VariantSeries } from './telemetry/index.js'
 import type { DecisionEvent } from './events/index.js'
@@ -103,7 +103,7 @@ interface Parts {
   tracing: Tracing
   registry: ModelRegistry
   monitor: Monitor
-  predictions: PredictionStore
+  predictions: OwnPredictionStore
   events: EventStream | null
   active: ActiveVariants
   policy: PolicyController
@@ -129,7 +129,7 @@ export async function createGateway (config: Config, deps: GatewayDeps): Promise
     // monitor
     const monitor = new Monitor(registry.models.map(m => ({ name: m.name, manifest: m.manifest, variants: m.variants.map(v => v.name) })), config.monitor, clock)
     registerFairnessMetrics(metrics, monitor)
-    const predictions = new PredictionStore(config.monitor.feedback_store_size, config.monitor.feedback_ttl_ms, attributes)
+    const predictions = new OwnPredictionStore(config.monitor.feedback_store_size, config.monitor.feedback_ttl_ms, attributes)
     // events
     events = createEventStream({ config, log, metrics, clock })
     const stream = events
@@ -214,7 +214,7 @@ export class Gateway {
   /** The in-process fairness monitor. */
   readonly monitor: Monitor
   /** Recent predictions, for joining feedback. */
-  readonly predictions: PredictionStore
+  readonly predictions: OwnPredictionStore
   /** Kafka event stream; null in the embedded default (no brokers configured). */
   readonly events: EventStream | null
   readonly active: ActiveVariants
@@ -319,9 +319,11 @@ export class Gateway {
     if (job.error !== null) return
     const wall = this.clock.wallNow()
     job.completedAtWall = wall
+    const first = reservePredictionIds(job.rows)
     const ids = new Array<string>(job.rows)
-    for (let i = 0; i < job.rows; i++) ids[i] = nextPredictionId(wall)
+    for (let i = 0; i < job.rows; i++) ids[i] = predictionId(wall, first + i)
     job.ids = ids
+    job.firstIdSeq = first
   }
 
   private remember (job: InferJob): void {
@@ -333,7 +335,7 @@ export class Gateway {
     const wall = job.completedAtWall
     for (let r = 0; r < job.rows; r++) {
       const score = job.scores[r] as number
-      this.predictions.put(job.ids[r] as string, wall, mi, vi, score >= (job.thresholds[r] as number) ? 1 : 0, score, job.groupIds, job.groupsPerRow ? r * attrs : 0, attrs)
+      this.predictions.put(job.firstIdSeq + r, wall, mi, vi, score >= (job.thresholds[r] as number) ? 1 : 0, score, job.groupIds, job.groupsPerRow ? r * attrs : 0, attrs)
     }
   }
 

@@ -1,10 +1,17 @@
 // Prediction ids sort by creation time (ULID layout: 10 Crockford base32 chars of milliseconds,
 // then 16 more), so a feedback store or a topic reader can range-scan them. The last 16 chars
-// are a per-process random prefix and a counter instead of fresh randomness per id: unique
-// across replicas, strictly increasing within one, and no crypto call per row.
+// are a per-process random prefix (6 chars) and a sequence number (10 chars) instead of fresh
+// randomness per id: unique across replicas, strictly increasing within one, and no crypto call
+// per row. The gateway's own feedback store finds a prediction by that sequence number.
 import { randomBytes } from 'node:crypto'
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
+/** Character code → digit value, -1 for a character outside the alphabet. */
+const DIGIT = new Int8Array(128).fill(-1)
+for (let i = 0; i < 32; i++) DIGIT[ALPHABET.charCodeAt(i)] = i
+
+/** Sequence numbers stay below 2^50: 10 base32 digits. */
+const SEQ_LIMIT = 2 ** 50
 
 function encode (n: number, len: number): string {
   let s = ''
@@ -15,22 +22,60 @@ function encode (n: number, len: number): string {
   return s
 }
 
-const PROCESS = (() => {
+/** `len` base32 digits of `id` from `at`, or -1 when one is not a digit. */
+function decode (id: string, at: number, len: number): number {
+  let n = 0
+  for (let i = at; i < at + len; i++) {
+    const c = id.charCodeAt(i)
+    const d = c < 128 ? DIGIT[c]! : -1
+    if (d < 0) return -1
+    n = n * 32 + d
+  }
+  return n
+}
+
+/** This process's random 30-bit prefix, as a number and as its 6 characters. */
+const PROCESS_NUMBER = (() => {
   const b = randomBytes(4)
-  return encode(((b[0]! << 22) | (b[1]! << 14) | (b[2]! << 6) | (b[3]! & 63)) >>> 0, 6)
+  return ((b[0]! << 22) | (b[1]! << 14) | (b[2]! << 6) | (b[3]! & 63)) >>> 0
 })()
+const PROCESS = encode(PROCESS_NUMBER, 6)
+
+/** The last two characters of every 10-bit value: an id costs one string concatenation. */
+const TAIL = Array.from({ length: 1024 }, (_, i) => encode(i, 2))
 
 let lastMs = -1
 let lastTime = ''
+let lastHigh = -1
+let prefix = ''
 let seq = Math.floor(Math.random() * 2 ** 20)
 
-export function nextPredictionId (nowMs: number = Date.now()): string {
-  if (nowMs !== lastMs) {
+/**
+ * Reserves `n` consecutive sequence numbers and returns the first; predictionId(wall, first + i)
+ * for i < n then makes the ids. Strictly increasing, except once every 2^50 ids, when the
+ * sequence starts again at 0 (the gateway's feedback store then forgets what it held).
+ */
+export function reservePredictionIds (n: number): number {
+  if (seq + n >= SEQ_LIMIT) seq = -1
+  const first = seq + 1
+  seq += n
+  return first
+}
+
+/** The id of sequence number `s` (from reservePredictionIds) made at wall time `nowMs`. */
+export function predictionId (nowMs: number, s: number): string {
+  const high = Math.floor(s / 1024)
+  if (nowMs !== lastMs || high !== lastHigh) {
+    if (nowMs !== lastMs) lastTime = encode(nowMs, 10)
     lastMs = nowMs
-    lastTime = encode(nowMs, 10)
+    lastHigh = high
+    prefix = lastTime + PROCESS + encode(high, 8)
   }
-  seq = (seq + 1) % 2 ** 50
-  return lastTime + PROCESS + encode(seq, 10)
+  return prefix + TAIL[s & 1023]!
+}
+
+export function nextPredictionId (nowMs: number = Date.now()): string {
+  return predictionId(nowMs, reservePredictionIds(1))
 }
 
 const ID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/
@@ -39,9 +84,16 @@ export function isPredictionId (s: unknown): s is string {
   return typeof s === 'string' && ID_RE.test(s)
 }
 
-/** Milliseconds since the epoch at which an id was made. */
+/** Milliseconds since the epoch at which an id was made (-1 for a malformed id). */
 export function predictionIdTime (id: string): number {
-  let n = 0
-  for (let i = 0; i < 10; i++) n = n * 32 + ALPHABET.indexOf(id[i] as string)
-  return n
+  return id.length === 26 ? decode(id, 0, 10) : -1
+}
+
+/**
+ * The sequence number of an id this process made, or -1 for any other string (another
+ * process's id, a malformed one).
+ */
+export function ownPredictionSequence (id: string): number {
+  if (id.length !== 26 || decode(id, 10, 6) !== PROCESS_NUMBER) return -1
+  return decode(id, 16, 10)
 }

@@ -34,6 +34,8 @@ export class InferJob {
   batchSize = 0
   /** Prediction ids, one per row, assigned on completion. */
   ids: string[] = []
+  /** The sequence number of ids[0] (reservePredictionIds); ids[i] has firstIdSeq + i. */
+  firstIdSeq = 0
   /** Opaque slot for the caller (e.g. the HTTP reply). */
   ctx: unknown = null
   /** Opaque bits for the caller's answer (which outputs, in which encoding). */

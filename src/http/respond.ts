@@ -4,7 +4,7 @@
 import type { FastifyReply } from 'fastify'
 import type { InferJob } from '../batching/index.js'
 import { sendError } from './error-contract.js'
-import { idBytes, OUT_ID, OUT_ID_RAW, OUT_SCORE, OUT_SCORE_RAW, PREDICTION_ID_OUTPUT, round3, scoreBytes } from '../oip/index.js'
+import { idBytesLength, OUT_ID, OUT_ID_RAW, OUT_SCORE, OUT_SCORE_RAW, PREDICTION_ID_OUTPUT, round3, scoreBytes, writeIdBytes } from '../oip/index.js'
 
 function finishError (job: InferJob, reply: FastifyReply): boolean {
   const err = job.error
@@ -18,14 +18,14 @@ export function respondOip (job: InferJob): void {
   if (finishError(job, reply)) return
   const n = job.rows
   const bits = job.answer
+  const scoreRaw = (bits & OUT_SCORE_RAW) !== 0
+  const idRaw = (bits & OUT_ID_RAW) !== 0
+  const idSize = idRaw ? idBytesLength(job.ids) : 0
   const outputs: object[] = []
-  let raw: Buffer[] | null = null
   if ((bits & OUT_SCORE) !== 0) {
     const out: Record<string, unknown> = { name: job.model.manifest.output.name, datatype: 'FP32', shape: [n, 1] }
-    if ((bits & OUT_SCORE_RAW) !== 0) {
-      const b = scoreBytes(job)
-      out.parameters = { binary_data_size: b.length }
-      ;(raw ??= []).push(b)
+    if (scoreRaw) {
+      out.parameters = { binary_data_size: n * 4 }
     } else {
       const data = new Array<number>(n)
       for (let i = 0; i < n; i++) data[i] = job.scores[i] as number
@@ -35,13 +35,8 @@ export function respondOip (job: InferJob): void {
   }
   if ((bits & OUT_ID) !== 0) {
     const out: Record<string, unknown> = { name: PREDICTION_ID_OUTPUT, datatype: 'BYTES', shape: [n] }
-    if ((bits & OUT_ID_RAW) !== 0) {
-      const b = idBytes(job.ids)
-      out.parameters = { binary_data_size: b.length }
-      ;(raw ??= []).push(b)
-    } else {
-      out.data = job.ids
-    }
+    if (idRaw) out.parameters = { binary_data_size: idSize }
+    else out.data = job.ids
     outputs.push(out)
   }
   const header = {
@@ -51,13 +46,23 @@ export function respondOip (job: InferJob): void {
     parameters: { queue_ms: round3(job.queueMs), batch_size: job.batchSize },
     outputs
   }
-  if (raw === null) {
+  if (!scoreRaw && !idRaw) {
     reply.send(header)
     return
   }
-  // Binary extension: the JSON header, then each binary output's bytes in output order.
-  const json = Buffer.from(JSON.stringify(header))
-  reply.header('inference-header-content-length', String(json.length)).type('application/octet-stream').send(Buffer.concat([json, ...raw]))
+  // Binary extension: the JSON header, then each binary output's bytes in output order, all
+  // written into one buffer (no per-output buffers to join).
+  const json = JSON.stringify(header)
+  const hl = Buffer.byteLength(json)
+  const body = Buffer.allocUnsafe(hl + (scoreRaw ? n * 4 : 0) + idSize)
+  body.write(json, 0, hl, 'utf8')
+  let at = hl
+  if (scoreRaw) {
+    scoreBytes(job).copy(body, at)
+    at += n * 4
+  }
+  if (idRaw) writeIdBytes(job.ids, body, at)
+  reply.header('inference-header-content-length', String(hl)).type('application/octet-stream').send(body)
 }
 
 function predictionOf (job: InferJob, i: number, latency: number): object {

@@ -1,4 +1,4 @@
-export { PredictionStore, type StoredPrediction } from './prediction-store.js'
+export { OwnPredictionStore, PredictionStore, type StoredPrediction } from './prediction-store.js'
 export { Monitor, type MonitoredModel, type FairnessReport } from './monitor.js'
 export { GroupLayout, INTERSECTION_SEPARATOR, type AttributeLayout } from './layout.js'
 export { suppressedGroups } from './suppression.js'

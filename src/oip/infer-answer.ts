@@ -9,17 +9,28 @@ export function scoreBytes (job: InferJob): Buffer {
   return Buffer.from(s.buffer, s.byteOffset, job.rows * 4)
 }
 
-/** BYTES tensor: each element a 4-byte little-endian length, then its bytes (ids are ASCII). */
-export function idBytes (ids: string[]): Buffer {
+/** Bytes of the BYTES tensor of `ids` (idBytes, writeIdBytes). */
+export function idBytesLength (ids: string[]): number {
   let size = 0
-  for (const id of ids) size += 4 + id.length
-  const out = Buffer.allocUnsafe(size)
-  let at = 0
-  for (const id of ids) {
+  for (let i = 0; i < ids.length; i++) size += 4 + (ids[i] as string).length
+  return size
+}
+
+/** BYTES tensor written at `at`: each element a 4-byte little-endian length, then its bytes (ids are ASCII). Returns the end. */
+export function writeIdBytes (ids: string[], out: Buffer, at: number): number {
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i] as string
     out.writeUInt32LE(id.length, at)
     out.write(id, at + 4, 'latin1')
     at += 4 + id.length
   }
+  return at
+}
+
+/** The BYTES tensor of `ids` in a buffer of its own. */
+export function idBytes (ids: string[]): Buffer {
+  const out = Buffer.allocUnsafe(idBytesLength(ids))
+  writeIdBytes(ids, out, 0)
   return out
 }
 

@@ -71,21 +71,27 @@ export function floatsFromNumbers (data: unknown, rows: number, width: number, f
  * Raw little-endian FP32 bytes (the binary extension's tensor, gRPC's raw_input_contents). A
  * 4-byte-aligned slice becomes a view, so the batcher's copy into the batch buffer is the
  * tensor's only copy; an unaligned one is copied once here. Every value must be finite: the
- * exponent byte pattern is checked on the bytes, without decoding.
+ * exponent bits are checked as integers, without decoding.
  */
 export function floatsFromBytes (bytes: Uint8Array, rows: number, width: number, field: string): Float32Array {
   const need = rows * width * 4
   if (bytes.length !== need) throw FG_ERR_REQUEST_BINARY(field, `has ${bytes.length} bytes, shape [${rows}, ${width}] × FP32 needs ${need}`)
-  // Little-endian: byte 3 holds the sign and 7 exponent bits, byte 2's top bit the 8th.
-  for (let i = 3; i < need; i += 4) {
-    if ((bytes[i]! & 0x7f) === 0x7f && (bytes[i - 1]! & 0x80) !== 0) {
-      const e = (i - 3) / 4
+  // A 4-byte-aligned slice is used in place; an unaligned one is copied once, here.
+  let out: Float32Array
+  if ((bytes.byteOffset & 3) === 0) {
+    out = new Float32Array(bytes.buffer, bytes.byteOffset, rows * width)
+  } else {
+    out = new Float32Array(rows * width)
+    new Uint8Array(out.buffer).set(bytes)
+  }
+  // All exponent bits set is Inf or NaN: one test per element on its bits (the host is
+  // little-endian, as the tensor bytes are), not on decoded floats.
+  const bits = new Uint32Array(out.buffer, out.byteOffset, out.length)
+  for (let e = 0; e < bits.length; e++) {
+    if ((bits[e]! & 0x7f800000) === 0x7f800000) {
       throw FG_ERR_REQUEST_BINARY(field, `element ${e} (row ${Math.floor(e / width)}, column ${e % width}) is not a finite number`)
     }
   }
-  if (((bytes.byteOffset) & 3) === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, rows * width)
-  const out = new Float32Array(rows * width)
-  new Uint8Array(out.buffer).set(bytes)
   return out
 }
 
