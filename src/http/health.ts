@@ -1,6 +1,7 @@
 // Health, server and model metadata and model readiness (OIP v2), each model route also under
-// /versions/{v}. Given only the health interface; the answers are built in src/oip, the same as
-// gRPC's.
+// /versions/{v}; and KServe v1's liveness (GET /) and model readiness (GET /v1/models/{m}), which
+// KServe's InferenceRESTClient asks with its default protocol. Given only the health interface;
+// the answers are built in src/oip, the same as gRPC's.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { HealthApi } from '../gateway.js'
 import { EXTENSIONS, modelMetadata, modelReady } from '../oip/index.js'
@@ -24,4 +25,6 @@ export function healthRoutes (app: FastifyInstance, health: HealthApi): void {
   }
   app.get('/v2/models/:model/ready', ready)
   app.get('/v2/models/:model/versions/:version/ready', ready)
+  app.get('/', async () => ({ status: 'alive' }))
+  app.get('/v1/models/:model', ready)
 }

@@ -84,4 +84,14 @@ function respondPredictWith (job: InferJob, many: boolean): void {
 }
 
 export function respondPredictOne (job: InferJob): void { respondPredictWith(job, false) }
+
+/** KServe v1's answer: {"predictions": [score per row]}, with the ids feedback needs beside them. */
+export function respondKServeV1 (job: InferJob): void {
+  const reply = job.ctx as FastifyReply
+  if (finishError(job, reply)) return
+  const n = job.rows
+  const predictions = new Array<number>(n)
+  for (let i = 0; i < n; i++) predictions[i] = job.scores[i] as number
+  reply.type('application/json').send({ predictions, prediction_ids: job.ids, model_name: job.model.name, model_version: job.variant!.name })
+}
 export function respondPredictMany (job: InferJob): void { respondPredictWith(job, true) }

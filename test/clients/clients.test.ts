@@ -1,5 +1,6 @@
-// Unmodified Triton (tritonclient.http, .http.aio, .grpc) and KServe (InferenceRESTClient,
-// InferenceGRPCClient) Python clients, default settings, against a real `fairgate serve`:
+// Unmodified Triton (tritonclient.http, .http.aio, .grpc) and KServe (InferenceRESTClient, whose
+// default is KServe's v1 protocol, and InferenceGRPCClient) Python clients, default settings,
+// against a real `fairgate serve`:
 // every path's scores bit-identical to the JSON path's. Needs the pinned venv that
 // scripts/client-venv.sh creates (.ci/run does); skipped with a message when it is absent.
 import t from 'tap'
@@ -31,7 +32,10 @@ const EXPECTED = {
     'tritonclient.grpc is_server_ready', 'tritonclient.grpc get_model_metadata versioned', 'tritonclient.grpc is_model_ready versioned',
     'tritonclient.grpc infer', 'tritonclient.grpc prediction_id BYTES', 'tritonclient.grpc async_infer'
   ],
-  kserve: ['kserve rest is_server_ready', 'kserve rest is_model_ready', 'kserve rest infer binary', 'kserve rest infer json', 'kserve grpc is_model_ready', 'kserve grpc infer']
+  kserve: [
+    'kserve rest is_server_live', 'kserve rest is_model_ready', 'kserve rest infer binary', 'kserve rest infer json',
+    'kserve rest infer instances', 'kserve rest v2 is_server_ready', 'kserve rest v2 infer binary', 'kserve grpc is_model_ready', 'kserve grpc infer'
+  ]
 }
 
 t.test('real Triton and KServe clients against fairgate serve', { skip: existsSync(PY) ? false : 'client venv absent: run scripts/client-venv.sh (CI does, in .ci/run)' }, async t => {

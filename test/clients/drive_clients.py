@@ -167,19 +167,36 @@ def kserve_clients():
     from kserve import InferenceRESTClient, RESTConfig, InferInput, InferRequest
     from kserve.inference_client import InferenceGRPCClient
 
+    def probability(res):
+        return next(o for o in res["outputs"] if o["name"] == "probability")["data"]
+
     async def run():
-        # protocol v2 is the Open Inference Protocol; RESTConfig's default is KServe's v1.
-        rc = InferenceRESTClient(RESTConfig(protocol="v2"))
+        # Default settings: RESTConfig's protocol is KServe's "v1" (GET /, GET /v1/models/{m},
+        # POST /v1/models/{m}:predict, every answer read as JSON). The v1 client has no server
+        # readiness call (it raises UnsupportedProtocol before sending anything), no metadata call
+        # and no model version.
+        rc = InferenceRESTClient()
         base = f"http://{HTTP}"
         check("kserve rest is_server_live", await rc.is_server_live(base))
-        check("kserve rest is_server_ready", await rc.is_server_ready(base))
         check("kserve rest is_model_ready", await rc.is_model_ready(base, MODEL))
         for binary in (True, False):
             i = InferInput("input", list(X.shape), "FP32")
             i.set_data_from_numpy(X, binary_data=binary)
             req = InferRequest(model_name=MODEL, infer_inputs=[i], parameters={"variant": VERSION})
             res = await rc.infer(base, req, model_name=MODEL)
-            same_bits(f"kserve rest infer {'binary' if binary else 'json'}", res.outputs[0].as_numpy(), ref)
+            same_bits(f"kserve rest infer {'binary' if binary else 'json'}", probability(res), ref)
+        res = await rc.infer(base, {"instances": X.tolist(), "variant": VERSION}, model_name=MODEL)
+        same_bits("kserve rest infer instances", res["predictions"], ref)
+        check("kserve rest infer instances prediction_ids", len(res["prediction_ids"]) == ROWS, repr(res))
+        await rc.close()
+        # Opting in to the Open Inference Protocol (protocol="v2") works too.
+        rc = InferenceRESTClient(RESTConfig(protocol="v2"))
+        check("kserve rest v2 is_server_ready", await rc.is_server_ready(base))
+        check("kserve rest v2 is_model_ready", await rc.is_model_ready(base, MODEL))
+        i = InferInput("input", list(X.shape), "FP32")
+        i.set_data_from_numpy(X)
+        res = await rc.infer(base, InferRequest(model_name=MODEL, infer_inputs=[i], parameters={"variant": VERSION}), model_name=MODEL)
+        same_bits("kserve rest v2 infer binary", res.outputs[0].as_numpy(), ref)
         await rc.close()
         gc = InferenceGRPCClient(GRPC)
         check("kserve grpc is_server_live", await gc.is_server_live())
