@@ -10,6 +10,7 @@
 //   npm run bench:protocol   (BENCH_SECONDS, BENCH_REPEATS, BENCH_CLIENT_THREADS; BENCH_MODES="64-row JSON,64-row binary"
 //   runs only those modes and writes protocol-partial.json instead)
 import { writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { freePort, median, processCpuMs, startGatewayProcess } from './lib/harness.js'
@@ -102,13 +103,13 @@ async function main (): Promise<void> {
       }
     })
     // A ratio is taken within each repeat (both modes seconds apart), then its median and range.
-    const ratio = (of: Map<string, number[]>, a: string, b: string): { median: number, min: number, max: number } | null => {
+    const ratio = (of: Map<string, number[]>, a: string, b: string): { median: number, min: number, max: number, per_repeat: number[] } | null => {
       const xs = of.get(a)
       const ys = of.get(b)
       if (xs === undefined || ys === undefined || xs.length === 0 || xs.length !== ys.length) return null
-      const rs = xs.map((x, i) => x / ys[i]!)
       const round = (x: number): number => +x.toFixed(2)
-      return { median: round(median(rs)), min: round(Math.min(...rs)), max: round(Math.max(...rs)) }
+      const rs = xs.map((x, i) => x / ys[i]!)
+      return { median: round(median(rs)), min: round(Math.min(...rs)), max: round(Math.max(...rs)), per_repeat: rs.map(round) }
     }
     const ratios = {
       binary_over_json_rows_64: ratio(rates, '64-row binary', '64-row JSON'),
@@ -119,7 +120,8 @@ async function main (): Promise<void> {
       json_over_grpc_gw_cpu_64: ratio(cpu, '64-row JSON', '64-row gRPC'),
       grpc_over_http_json_gw_cpu_1: ratio(cpu, '1-row gRPC', '1-row HTTP JSON')
     }
-    const out = { seconds: SECONDS, repeats: REPEATS, summary, ratios }
+    // The machine's load while it ran (other work on the cores changes every figure).
+    const out = { seconds: SECONDS, repeats: REPEATS, load_average: loadavg().map(x => +x.toFixed(2)), summary, ratios }
     console.table(summary)
     console.log(JSON.stringify(ratios, null, 1))
     writeFileSync(join('loadtest', 'results', only === undefined || only === '' ? 'protocol.json' : 'protocol-partial.json'), JSON.stringify(out, null, 2) + '\n')

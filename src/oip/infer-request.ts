@@ -85,9 +85,11 @@ export function floatsFromBytes (bytes: Uint8Array, rows: number, width: number,
     new Uint8Array(out.buffer).set(bytes)
   }
   // All exponent bits set is Inf or NaN: one test per element on its bits (the host is
-  // little-endian, as the tensor bytes are), not on decoded floats.
-  const bits = new Uint32Array(out.buffer, out.byteOffset, out.length)
-  for (let e = 0; e < bits.length; e++) {
+  // little-endian, as the tensor bytes are), not on decoded floats. Int32, not Uint32: a word
+  // with its sign bit set stays a small integer for V8 instead of becoming a double.
+  const bits = new Int32Array(out.buffer, out.byteOffset, out.length)
+  const n = bits.length
+  for (let e = 0; e < n; e++) {
     if ((bits[e]! & 0x7f800000) === 0x7f800000) {
       throw FG_ERR_REQUEST_BINARY(field, `element ${e} (row ${Math.floor(e / width)}, column ${e % width}) is not a finite number`)
     }
