@@ -64,7 +64,7 @@ export const FG_ERR_REQUEST_DEADLINE = coded('FG_ERR_REQUEST_DEADLINE', 504, (wh
 
 // --- batching and admission
 export const FG_ERR_BATCH_QUEUE_FULL = coded('FG_ERR_BATCH_QUEUE_FULL', 429, (model: string, variant: string, limit: number) => `queue of ${model}/${variant} is full (${limit} rows); retry later`, 1)
-export const FG_ERR_BATCH_DEADLINE = coded('FG_ERR_BATCH_DEADLINE', 504, (budgetMs: number, waitedMs: number) => `latency budget of ${budgetMs} ms expired after ${waitedMs.toFixed(1)} ms in queue; the request was not run`)
+export const FG_ERR_BATCH_DEADLINE = coded('FG_ERR_BATCH_DEADLINE', 504, (budgetMs: number, sinceArrivalMs: number, queuedMs: number) => `latency budget of ${budgetMs} ms expired before the request ran (${sinceArrivalMs.toFixed(1)} ms since it arrived, ${queuedMs.toFixed(1)} of them in the queue); the request was not run`)
 export const FG_ERR_BATCH_DRAINING = coded('FG_ERR_BATCH_DRAINING', 503, () => 'gateway is shutting down; retry on another replica', 1)
 
 // --- feedback

@@ -138,7 +138,7 @@ export class Batcher {
         // Its budget is spent before it ran: answer now, never run it.
         this.queue.shift()
         this.queued -= job.rows
-        job.error = FG_ERR_BATCH_DEADLINE(job.budgetMs, now - job.enqueuedAt)
+        job.error = FG_ERR_BATCH_DEADLINE(job.budgetMs, now - job.receivedAt, now - job.enqueuedAt)
         job.rowsDone = job.rows
         job.finishedAt = now
         if (job.span !== null) this.tracing.queued(job, now, job.error)
