@@ -1,7 +1,7 @@
 // Shared pieces of the load tests: run the built gateway as a child process (as in
 // production), drive it with autocannon, summarize.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import autocannon from 'autocannon'
 
@@ -29,15 +29,17 @@ export function gatewayEnv (name: string): Record<string, string> {
 
 export interface Proc { child: ChildProcess, url: string, stop: () => Promise<void> }
 
-/** Starts `fairgate serve` (dist/) with extra env and waits until ready. */
-export async function startGatewayProcess (env: Record<string, string>, nodeArgs: string[] = []): Promise<Proc> {
+/** Starts `fairgate serve` (dist/) with extra env and waits until ready; `logFile` keeps its stdout (the log). */
+export async function startGatewayProcess (env: Record<string, string>, nodeArgs: string[] = [], logFile?: string): Promise<Proc> {
   const port = await freePort()
   // gRPC on its own free port (FAIRGATE_GRPC_PORT in env wins), so parallel gateways do not meet on 8081.
   const grpcPort = await freePort()
+  const out = logFile === undefined ? 'ignore' : openSync(logFile, 'w')
   const child = spawn(process.execPath, [...nodeArgs, 'dist/cli/index.js', 'serve'], {
     env: { ...process.env, FAIRGATE_HTTP_HOST: '127.0.0.1', FAIRGATE_HTTP_PORT: String(port), FAIRGATE_GRPC_HOST: '127.0.0.1', FAIRGATE_GRPC_PORT: String(grpcPort), FAIRGATE_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'inherit']
+    stdio: ['ignore', out, 'inherit']
   })
+  if (typeof out === 'number') closeSync(out)
   return await readyProcess(child, `http://127.0.0.1:${port}`, 'gateway')
 }
 

@@ -10,12 +10,14 @@
 // no fast variant at all under load. Ordering by arrival + cost lets short batches overtake long
 // ones that arrived less than their cost earlier, which bounds how long either can wait. The
 // expected run time is the variant's moving cost (a fixed part plus ms per row), measured here
-// from post to answer (one batch per thread, so that is the run alone). The extra hop between
+// from post to answer (one batch per thread, so that is the run alone), as the median of the
+// recent runs (run-cost.ts), so it keeps following the machine while serving. The extra hop between
 // batches costs ~tens of µs.
 import { Worker } from 'node:worker_threads'
 import { systemClock, type Clock } from '../clock.js'
 import type { Config } from '../config/index.js'
-import { expectedMs, learn, newRunCost, type RunCost } from './run-cost.js'
+import { expectedMs, learn, newRunCost, seed, type RunCost } from './run-cost.js'
+import { HysteresisGate } from './hysteresis-gate.js'
 import { workerEntry } from '../worker-url.js'
 import type { Logger, Provider } from './session.js'
 
@@ -34,10 +36,19 @@ export type PoolReply =
 interface Call { resolve: (v: any) => void, reject: (e: Error) => void }
 interface Thread { worker: Worker, calls: Map<number, Call>, running: Queued | null }
 /** A batch waiting for a thread (or running on one). */
-interface Queued extends Call { msg: Extract<PoolRequest, { t: 'run' }>, expected: number, due: number, postedAt: number, cost: RunCost }
+interface Queued extends Call { msg: Extract<PoolRequest, { t: 'run' }>, expected: number, due: number, postedAt: number, cost: RunCost, lane: Lane, short: boolean }
 /**
- * With two threads or more, the last one only takes batches expected to run this long or less:
- * a short (distilled) batch then never waits behind a long (full) one, whatever the load.
+ * A variant's cost and its lane: whether its batches are short (may take the kept thread). The
+ * lane is the variant's, not each batch's: decided on its largest batch with hysteresis, so one
+ * variant's one-row batches (short) never keep the kept thread from its own full ones (long);
+ * when they did, a start whose `full` ran one-row batches on the threads served long batches on
+ * the niced thread alone, at a quarter of the rate of a start that did not.
+ */
+interface Lane { cost: RunCost, short: HysteresisGate, maxRows: number }
+/**
+ * With two threads or more, the last one only takes batches of variants whose largest batch is
+ * expected to run this long or less (see Lane): a short (distilled) batch then never waits behind
+ * a long (full) one, whatever the load.
  */
 export const SHORT_RUN_MS = 1
 /**
@@ -61,7 +72,7 @@ export class InferencePool {
   private nextId = 1
   private closing = false
   private readonly waiting: Queued[] = []
-  private readonly costs = new Map<string, RunCost>()
+  private readonly lanes = new Map<string, Lane>()
   /** The warm-up in progress (warm() runs one variant at a time). */
   private warming: Promise<void> = Promise.resolve()
   /** When the last short batch was queued (-Infinity: never). */
@@ -70,6 +81,7 @@ export class InferencePool {
   /** `clock` times the keep-short window only; run times are always measured in real time. */
   constructor (readonly size: number, private readonly cfg: Config['models'], private readonly log: Logger, private readonly clock: Pick<Clock, 'now'> = systemClock) {
     for (let i = 0; i < size; i++) this.threads.push(this.spawn(i))
+    log.info({ threads: size, short_thread: size > 1 ? size - 1 : null, short_run_ms: SHORT_RUN_MS, nice: size > 1 ? cfg.inference_nice : 0 }, 'inference pool')
   }
 
   private spawn (i: number): Thread {
@@ -128,34 +140,42 @@ export class InferencePool {
   /** Runs rows × width floats (copied from input) on the first idle thread, in the order above. */
   run (key: string, input: Float32Array, rows: number, width: number): Promise<Float32Array> {
     const copy = input.slice(0, rows * width)
-    const cost = this.costFor(key)
+    const lane = this.laneFor(key)
+    const cost = lane.cost
     const now = performance.now()
+    if (rows > lane.maxRows) lane.maxRows = rows
+    if (!lane.short.started) lane.short.start(SHORT_RUN_MS, expectedMs(cost, lane.maxRows))
     return new Promise<Float32Array>((resolve, reject) => {
       if (this.closing) { reject(new Error('inference pool is closed')); return }
       const expected = expectedMs(cost, rows)
-      if (expected <= SHORT_RUN_MS) this.lastShortAt = this.clock.now()
-      this.waiting.push({ msg: { t: 'run', id: this.nextId++, key, input: copy, rows }, expected, due: now + expected, postedAt: 0, cost, resolve, reject })
+      const short = lane.short.on
+      if (short) this.lastShortAt = this.clock.now()
+      this.waiting.push({ msg: { t: 'run', id: this.nextId++, key, input: copy, rows }, expected, due: now + expected, postedAt: 0, cost, lane, short, resolve, reject })
       this.dispatch()
     })
   }
 
-  private costFor (key: string): RunCost {
-    let cost = this.costs.get(key)
-    if (cost === undefined) { cost = newRunCost(); this.costs.set(key, cost) }
-    return cost
+  private laneFor (key: string): Lane {
+    let lane = this.lanes.get(key)
+    if (lane === undefined) { lane = { cost: newRunCost(), short: new HysteresisGate(this.clock), maxRows: 0 }; this.lanes.set(key, lane) }
+    return lane
+  }
+
+  /** Whether this variant's batches are short (may take the kept thread); null before it has run. */
+  laneOf (key: string): 'short' | 'long' | null {
+    const lane = this.lanes.get(key)
+    return lane === undefined || !lane.short.started ? null : lane.short.on ? 'short' : 'long'
   }
 
   /**
-   * Sets a variant's cost as if it had run (each part then moves as a moving average from it).
+   * Sets a variant's cost as if it had run (every sample of each part; served runs then replace them).
    * The scheduling tests give each variant a known cost with it, since costs learned from real
    * runs on a loaded machine can put a distilled batch of 8 above SHORT_RUN_MS.
    */
   prime (key: string, fixedMs: number, rowMs: number): void {
-    const c = this.costFor(key)
-    c.fixedMs = fixedMs
-    c.rowMs = rowMs
-    c.fixedRuns = Math.max(c.fixedRuns, 1)
-    c.sizedRuns = Math.max(c.sizedRuns, 1)
+    const lane = this.laneFor(key)
+    seed(lane.cost, fixedMs, rowMs)
+    lane.short.start(SHORT_RUN_MS, expectedMs(lane.cost, lane.maxRows))
   }
 
   /** Batches waiting for a thread. */
@@ -163,8 +183,8 @@ export class InferencePool {
 
   /** Expected ms of a run of `rows` rows of this variant (0 before it has run). */
   runMs (key: string, rows: number): number {
-    const c = this.costs.get(key)
-    return c === undefined ? 0 : expectedMs(c, rows)
+    const lane = this.lanes.get(key)
+    return lane === undefined ? 0 : expectedMs(lane.cost, rows)
   }
 
   /**
@@ -173,18 +193,19 @@ export class InferencePool {
    * the running long batches and every waiting one) spread over the threads it may use; a short
    * one for the short batches waiting, plus what is left of a long batch on the kept thread.
    */
-  waitMs (runMs: number): number {
+  waitMs (runMs: number, key?: string): number {
     const n = this.threads.length
-    const long = this.isLong(runMs)
+    const long = this.isLong(runMs, key)
     const now = performance.now()
     let ms = 0
     for (let i = 0; i < n; i++) {
       const r = (this.threads[i] as Thread).running
       if (r === null) continue
       const left = Math.max(0, r.expected - (now - r.postedAt))
-      if (long ? this.isLong(r.expected) : n === 1 || (i === n - 1 && this.isLong(r.expected))) ms += left
+      const rLong = n > 1 && !r.short
+      if (long ? rLong : n === 1 || (i === n - 1 && rLong)) ms += left
     }
-    for (const q of this.waiting) if (this.isLong(q.expected) === long) ms += q.expected
+    for (const q of this.waiting) if ((n > 1 && !q.short) === long) ms += q.expected
     return ms / (long ? this.longLanes : n)
   }
 
@@ -195,7 +216,11 @@ export class InferencePool {
   get longLanes (): number { return this.keepingShort ? this.threads.length - 1 : this.threads.length }
 
   /** Whether a batch of this expected run time is long (may not take the kept thread). */
-  isLong (runMs: number): boolean { return this.threads.length > 1 && runMs > SHORT_RUN_MS }
+  isLong (runMs: number, key?: string): boolean {
+    if (this.threads.length < 2) return false
+    const lane = key === undefined ? undefined : this.lanes.get(key)
+    return lane !== undefined && lane.short.started ? !lane.short.on : runMs > SHORT_RUN_MS
+  }
 
   /** Hands the earliest-due waiting batches to idle threads; the last thread only takes short ones while they are around. */
   private dispatch (): void {
@@ -208,7 +233,7 @@ export class InferencePool {
       let best = -1
       for (let k = 0; k < this.waiting.length; k++) {
         const q = this.waiting[k] as Queued
-        if (shortOnly && q.expected > SHORT_RUN_MS) continue
+        if (shortOnly && !q.short) continue
         if (best < 0 || q.due < (this.waiting[best] as Queued).due) best = k
       }
       if (best < 0) continue
@@ -223,6 +248,10 @@ export class InferencePool {
     // A session's first run (allocations, kernel selection, cold weights) says nothing of the next.
     if (q.cost.runs++ === 0) return
     learn(q.cost, q.msg.rows, performance.now() - q.postedAt)
+    const lane = q.lane
+    if (lane.short.update(expectedMs(q.cost, lane.maxRows))) {
+      this.log.info({ key: q.msg.key, lane: lane.short.on ? 'short' : 'long', max_batch_ms: Math.round(expectedMs(q.cost, lane.maxRows) * 1000) / 1000, rows: lane.maxRows }, 'inference lane revisited')
+    }
   }
 
   /**
@@ -239,7 +268,9 @@ export class InferencePool {
   }
 
   private async warmAlone (key: string, input: Float32Array, width: number, sizes: readonly number[], runs: number): Promise<void> {
-    const cost = this.costFor(key)
+    const lane = this.laneFor(key)
+    const cost = lane.cost
+    lane.maxRows = Math.max(lane.maxRows, ...sizes)
     await Promise.all(this.threads.map(async th => {
       for (let i = 0; i < runs; i++) {
         for (const rows of sizes) {
@@ -251,6 +282,7 @@ export class InferencePool {
       }
     }))
     cost.runs = Math.max(cost.runs, 1)
+    lane.short.start(SHORT_RUN_MS, expectedMs(cost, lane.maxRows))
   }
 
   async close (): Promise<void> {

@@ -9,9 +9,11 @@ import { FG_ERR_MODEL_CHECKSUM, FG_ERR_MODEL_DIR_MISSING, FG_ERR_MODEL_INFERENCE
 import { FeatureEncoder } from './encoder.js'
 import { GroupIndex } from './groups.js'
 import { readManifest, type Manifest, type VariantSpec } from './manifest.js'
-import { InferencePool } from './inference-pool.js'
+import { InferencePool, SHORT_RUN_MS } from './inference-pool.js'
 import { DecisionRule } from './decision-rule.js'
-import { expectedMs, newRunCost, type RunCost } from './run-cost.js'
+import { expectedMs, learn, newRunCost, SMALL_RUN, type RunCost } from './run-cost.js'
+import { HysteresisGate } from './hysteresis-gate.js'
+import { systemClock, type Clock } from '../clock.js'
 import { openSession, ort, scoresOf, type Logger, type Provider, type SessionIo } from './session.js'
 
 export type VariantState = 'loading' | 'ready' | 'failed'
@@ -24,9 +26,17 @@ export class VariantRuntime {
   session: ort.InferenceSession | null = null
   /** Set when inference runs on the pool's threads instead of this one. */
   pool: InferencePool | null = null
-  /** With a pool and an inline session: a run's cost on this thread (measured at warm-up), and the most a batch may cost to run here. */
+  /**
+   * With a pool and an inline session: a run's cost on this thread (seeded at warm-up, then
+   * learned from every run here), and the gate that says whether small batches run here at all.
+   */
   readonly inlineCost: RunCost
-  inlineMaxMs = 0
+  readonly inlineGate: HysteresisGate
+  /** Batches that could have run inline while the gate was off, to probe one in PROBE_EVERY. */
+  private offRuns = 0
+  /** When the current inline run started (set by `mark` from the check phase, just before onnxruntime's run). */
+  private markedAt = 0
+  private readonly mark = (): void => { this.markedAt = performance.now() }
   /** The pool's name of the session this variant runs on (the owner's, when it shares a file). */
   readonly key: string
   /** How a score becomes this variant's decision. */
@@ -38,10 +48,13 @@ export class VariantRuntime {
     readonly spec: VariantSpec,
     readonly file: string,
     /** An earlier variant of the same file: this one runs on its session (loaded once). */
-    readonly owner: VariantRuntime | null = null
+    readonly owner: VariantRuntime | null = null,
+    clock: Pick<Clock, 'now'> = systemClock,
+    private readonly log: Logger | null = null
   ) {
     this.key = owner?.key ?? `${model.name}/${spec.name}`
     this.inlineCost = owner?.inlineCost ?? newRunCost()
+    this.inlineGate = owner?.inlineGate ?? new HysteresisGate(clock)
     this.rule = new DecisionRule(spec.decision, model.manifest.threshold, model.groups)
   }
 
@@ -54,14 +67,16 @@ export class VariantRuntime {
     this.provider = o.provider
     this.session = o.session
     this.pool = o.pool
-    this.inlineMaxMs = o.inlineMaxMs
   }
+
+  /** The most a batch may cost to run on this thread (0: no inline session). */
+  get inlineMaxMs (): number { return this.session === null ? 0 : this.inlineGate.limitMs }
 
   get name (): string { return this.spec.name }
 
   /** Whether a batch of `rows` rows runs on this thread (no pool, or small enough for the inline session). */
   runsInline (rows: number): boolean {
-    return this.pool === null || (this.session !== null && expectedMs(this.inlineCost, rows) <= this.inlineMaxMs)
+    return this.pool === null || (this.session !== null && this.inlineGate.on && expectedMs(this.inlineCost, rows) <= this.inlineGate.limitMs)
   }
 
   /** Expected ms of an inline run of `rows` rows (with a pool and an inline session). */
@@ -69,8 +84,33 @@ export class VariantRuntime {
 
   /** Runs rows × width packed floats; resolves to one probability per row. */
   async run (input: Float32Array, rows: number): Promise<Float32Array> {
-    if (this.pool !== null && !this.runsInline(rows)) return await this.pool.run(this.key, input, rows, this.model.manifest.input.width)
-    return await this.runHere(input, rows)
+    if (this.pool === null) return await this.runHere(input, rows)
+    if (this.runsInline(rows) || this.probes(rows)) return await this.runInline(input, rows)
+    return await this.pool.run(this.key, input, rows, this.model.manifest.input.width)
+  }
+
+  /**
+   * With the gate off, one small batch in PROBE_EVERY still runs here, so the estimate keeps
+   * following this thread's cost and the gate can turn back on (a start measured in a busy
+   * moment does not keep a cheap variant off this thread for good).
+   */
+  private probes (rows: number): boolean {
+    return this.session !== null && !this.inlineGate.on && this.inlineGate.limitMs > 0 && rows <= SMALL_RUN && ++this.offRuns % PROBE_EVERY === 0
+  }
+
+  /**
+   * A run on this thread, timed from the check phase: onnxruntime-node runs the session in a
+   * setImmediate callback queued right after `mark`, so the time excludes whatever else the
+   * event loop ran before it, and the answer's microtasks run before the next callback.
+   */
+  private async runInline (input: Float32Array, rows: number): Promise<Float32Array> {
+    setImmediate(this.mark)
+    const scores = await this.runHere(input, rows)
+    learn(this.inlineCost, rows, performance.now() - this.markedAt)
+    if (this.inlineGate.update(expectedMs(this.inlineCost, 1))) {
+      this.log?.info({ model: this.model.name, variant: this.name, inline: this.inlineGate.on, one_row_ms: round3(expectedMs(this.inlineCost, 1)), limit_ms: this.inlineGate.limitMs }, 'inline decision revisited')
+    }
+    return scores
   }
 
   /** Runs on this thread's session. */
@@ -88,6 +128,11 @@ export class VariantRuntime {
   }
 }
 
+/** Timed runs of each size that seed a variant's inline cost at warm-up. */
+export const INLINE_SAMPLES = 7
+/** With the inline gate off, one small batch in this many runs on the HTTP thread to re-measure it. */
+export const PROBE_EVERY = 32
+
 export class ModelRuntime {
   readonly name: string
   readonly encoder: FeatureEncoder
@@ -100,7 +145,7 @@ export class ModelRuntime {
   /** Position in the registry (set by ModelRegistry.add): the model's id in the monitor and stores. */
   index = -1
 
-  constructor (readonly manifest: Manifest, readonly dir: string) {
+  constructor (readonly manifest: Manifest, readonly dir: string, clock: Pick<Clock, 'now'> = systemClock, log: Logger | null = null) {
     this.name = manifest.name
     this.encoder = new FeatureEncoder(manifest.features)
     this.groups = new GroupIndex(manifest.groups)
@@ -108,7 +153,7 @@ export class ModelRuntime {
     this.variants = []
     for (const [i, v] of manifest.variants.entries()) {
       const owner = this.variants.find(u => u.owner === null && u.spec.file === v.file) ?? null
-      this.variants.push(new VariantRuntime(this, i, v, join(dir, v.file), owner))
+      this.variants.push(new VariantRuntime(this, i, v, join(dir, v.file), owner, clock, log))
     }
     this.byName = new Map(this.variants.map(v => [v.name, v]))
   }
@@ -137,7 +182,8 @@ export class ModelRegistry {
   private readonly byName = new Map<string, ModelRuntime>()
   private pool: InferencePool | null = null
 
-  constructor (private readonly cfg: Config['models'], private readonly maxBatch: number, private readonly log: Logger) {}
+  /** `clock` times the inline gates' hold (tests drive it); run times are measured in real time. */
+  constructor (private readonly cfg: Config['models'], private readonly maxBatch: number, private readonly log: Logger, private readonly clock: Pick<Clock, 'now'> = systemClock) {}
 
   /** Reads every manifest under the models directory. A broken manifest stops start-up. */
   discover (): void {
@@ -146,7 +192,7 @@ export class ModelRegistry {
     for (const entry of readdirSync(root, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const file = join(root, entry.name, 'model.yaml')
       if (!entry.isDirectory() || !existsSync(file)) continue
-      this.add(new ModelRuntime(readManifest(file), join(root, entry.name)))
+      this.add(new ModelRuntime(readManifest(file), join(root, entry.name), this.clock, this.log))
     }
   }
 
@@ -185,6 +231,16 @@ export class ModelRegistry {
       }
     }
     for (const m of this.models) for (const v of m.variants) v.adoptOwner()
+    if (this.pool !== null) {
+      for (const m of this.models) {
+        for (const v of m.variants) {
+          if (v.owner !== null || v.state !== 'ready') continue
+          const one = this.pool.runMs(v.key, 1)
+          const all = this.pool.runMs(v.key, this.maxBatch)
+          this.log.info({ model: m.name, variant: v.name, thread_one_row_ms: round3(one), thread_max_batch_ms: round3(all), lane: this.pool.laneOf(v.key), short_run_ms: SHORT_RUN_MS, samples: this.cfg.inference_threads * Math.max(0, this.cfg.warmup_runs - 1) }, 'cost model')
+        }
+      }
+    }
   }
 
   private async loadVariant (v: VariantRuntime): Promise<void> {
@@ -223,10 +279,13 @@ export class ModelRegistry {
   }
 
   /**
-   * Opens a second session of a pooled variant on this thread and times it: the fastest of a few
-   * runs of one row gives the fixed cost, of a full batch the cost per row (the fastest, because
-   * the run costs the same later and a start-up hiccup would keep a small model off this thread
-   * for good). Kept only if a one-row batch, as runsInline predicts it, fits models.inline_max_ms.
+   * Opens a second session of a pooled variant on this thread and times it: INLINE_SAMPLES runs
+   * each of one row and of a full batch seed the inline cost, whose medians give the fixed cost
+   * and the cost per row (a fastest-of-a-few or a single timing made the decision a coin toss on
+   * a shared machine: `full` sits right at the default limit). The gate (hysteresis-gate.ts) starts on
+   * only if one row, as runsInline predicts it, is clearly within models.inline_max_ms; served
+   * runs and probes keep revisiting it. The session is kept while one row could plausibly come
+   * within the limit (up to twice it), so the gate can turn on later; past that it is released.
    */
   private async openInline (v: VariantRuntime): Promise<void> {
     const buf = new Float32Array(this.maxBatch * v.model.width)
@@ -235,27 +294,21 @@ export class ModelRegistry {
     const timed = async (rows: number): Promise<number> => { const t0 = performance.now(); await v.runHere(buf, rows); return performance.now() - t0 }
     await timed(1)
     await timed(this.maxBatch)
-    let one = Infinity
-    let all = Infinity
-    for (let i = 0; i < Math.max(3, this.cfg.warmup_runs); i++) {
-      one = Math.min(one, await timed(1))
-      all = Math.min(all, await timed(this.maxBatch))
-    }
     const c = v.inlineCost
-    c.fixedMs = one
-    // A full batch no slower than one row (distilled: both ~0.05 ms) puts the per-row cost below
-    // the timer's noise; its upper bound then keeps a long queue from being predicted as free.
-    c.rowMs = all > one ? (all - one) / Math.max(1, this.maxBatch - 1) : all / this.maxBatch
-    c.runs = c.sizedRuns = c.fixedRuns = 1
-    // Kept by the rule runsInline applies (fixed + one row's cost), not by the one-row time alone:
-    // a session kept at 0.24 + 0.018 ms against a 0.25 ms limit would never take even one row.
-    if (expectedMs(c, 1) > this.cfg.inline_max_ms) {
+    for (let i = 0; i < Math.max(INLINE_SAMPLES, this.cfg.warmup_runs); i++) {
+      learn(c, 1, await timed(1))
+      learn(c, this.maxBatch, await timed(this.maxBatch))
+    }
+    c.runs = 1
+    const limit = this.cfg.inline_max_ms
+    const oneRow = expectedMs(c, 1)
+    v.inlineGate.start(limit, oneRow)
+    const keep = oneRow <= 2 * limit
+    this.log.info({ model: v.model.name, variant: v.name, inline: v.inlineGate.on, one_row_ms: round3(oneRow), fixed_ms: round3(c.fixedMs), row_ms: round3(c.rowMs), limit_ms: limit, band_ms: [round3(limit * (1 - v.inlineGate.margin)), round3(limit * (1 + v.inlineGate.margin))], samples: Math.max(INLINE_SAMPLES, this.cfg.warmup_runs), session_kept: keep, inline_rows: v.inlineGate.on ? (c.rowMs > 0 ? Math.min(this.maxBatch, Math.floor((limit - c.fixedMs) / c.rowMs)) : this.maxBatch) : 0 }, 'inline decision')
+    if (!keep) {
       v.session = null
       await session.release().catch(() => {})
-      return
     }
-    v.inlineMaxMs = this.cfg.inline_max_ms
-    this.log.info({ model: v.model.name, variant: v.name, one_row_ms: round3(one), max_batch_ms: round3(all), thread_one_row_ms: round3(v.pool?.runMs(v.key, 1) ?? 0), inline_rows: c.rowMs > 0 ? Math.min(this.maxBatch, Math.floor((this.cfg.inline_max_ms - one) / c.rowMs)) : this.maxBatch }, 'small batches of this variant run on the HTTP thread')
   }
 
   async close (): Promise<void> {

@@ -63,7 +63,7 @@ export class BudgetRouter implements Router {
     }
     if (v.runsInline(rows)) return v.inlineMs(rows + this.batcher(v).queuedRows)
     const run = pool.runMs(v.key, rows)
-    return pool.waitMs(run) + (ahead[pool.isLong(run) ? 1 : 0] as number) + run
+    return pool.waitMs(run, v.key) + (ahead[pool.isLong(run, v.key) ? 1 : 0] as number) + run
   }
 
   /**
@@ -79,7 +79,7 @@ export class BudgetRouter implements Router {
       const n = u.state === 'ready' ? this.batcher(u).queuedRows : 0
       if (n === 0 || u.runsInline(n)) continue
       const ms = pool.runMs(u.key, n)
-      q[pool.isLong(ms) ? 1 : 0] += ms
+      q[pool.isLong(ms, u.key) ? 1 : 0] += ms
     }
     q[0] /= pool.size
     q[1] /= pool.longLanes

@@ -1,0 +1,37 @@
+// The cost model's estimate is a median of recent runs: one slow run (a start-up hiccup, a busy
+// neighbour) does not move it, a lasting change does within half the window. Times are injected.
+import t from 'tap'
+import { COST_SAMPLES, expectedMs, learn, newRunCost, seed, SMALL_RUN } from '../../src/models/run-cost.js'
+
+t.test('one outlier moves neither part', async t => {
+  const c = newRunCost()
+  for (let i = 0; i < 6; i++) { learn(c, 1, 0.2); learn(c, 64, 0.2 + 63 * 0.02) }
+  t.ok(Math.abs(expectedMs(c, 1) - 0.2) < 1e-3, `one row ${expectedMs(c, 1)}`)
+  t.ok(Math.abs(expectedMs(c, 64) - 1.46) < 1e-3, `64 rows ${expectedMs(c, 64)}`)
+  const { fixedMs, rowMs } = c
+  learn(c, 1, 12)
+  learn(c, 64, 50)
+  // The median moves to a neighbouring sample at most (the first ones differ by a few µs).
+  t.ok(Math.abs(c.fixedMs - fixedMs) < 1e-3, `a 12 ms one-row run is ignored (${c.fixedMs})`)
+  t.ok(Math.abs(c.rowMs - rowMs) < 1e-4, `a 50 ms batch is ignored (${c.rowMs})`)
+})
+
+t.test('a lasting change takes over once it is most of the window, and old samples leave it', async t => {
+  const c = newRunCost()
+  seed(c, 0.1, 0.01)
+  let n = 0
+  while (c.fixedMs < 0.5 && n < 2 * COST_SAMPLES) { learn(c, 1, 0.5 + 0.01); n++ }
+  t.equal(n, Math.ceil(COST_SAMPLES / 2), `the estimate moved after ${n} of ${COST_SAMPLES} samples`)
+  t.ok(Math.abs(expectedMs(c, 1) - 0.51) < 1e-9)
+})
+
+t.test('batches of SMALL_RUN rows or fewer teach the fixed part, larger ones the per-row part', async t => {
+  const c = newRunCost()
+  learn(c, SMALL_RUN, 1)
+  t.equal(c.fixedMs, 1)
+  t.equal(c.rowMs, 0)
+  learn(c, SMALL_RUN + 1, 1 + 5 * 0.1)
+  t.ok(Math.abs(c.rowMs - 0.1) < 1e-9)
+  t.equal(c.fixedRuns, 1)
+  t.equal(c.sizedRuns, 1)
+})
