@@ -106,11 +106,11 @@ export function cpuPerRequestUs (before: { main: number, others: number } | null
   return { main: Math.round((after.main - before.main) * 10_000 / total) / 10, others: Math.round((after.others - before.others) * 10_000 / total) / 10 }
 }
 
-/** Closed-loop load: `connections` clients, each sending the next body as soon as answered. */
-export async function closedLoop (url: string, bodies: string[], connections: number, seconds: number): Promise<LoadResult> {
+/** Closed-loop load: `connections` clients, each sending the next body as soon as answered (to `path`). */
+export async function closedLoop (url: string, bodies: string[], connections: number, seconds: number, path = '/v1/predict'): Promise<LoadResult> {
   let i = 0
   const r = await autocannon({
-    url: `${url}/v1/predict`,
+    url: `${url}${path}`,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     connections,
