@@ -113,6 +113,22 @@ t.test('two threads: with no short batch for a while the kept thread takes long 
   await Promise.all(again)
 })
 
+t.test('two threads: a long variant\'s own one-row batches do not keep the kept thread from its long ones', async t => {
+  let now = 0
+  const p = await pool(t, 2, { now: () => now })
+  // full's largest batch seen is 256 rows; a one-row batch of it is expected at 0.35 ms (under
+  // SHORT_RUN_MS), but the lane is the variant's: every full batch is long.
+  await p.run('income/full', rows(256), 256, WIDTH)
+  p.prime('income/full', 0.3, 0.05)
+  t.ok(p.runMs('income/full', 1) <= 1, 'one row of full is expected under 1 ms')
+  t.equal(p.laneOf('income/full'), 'long', 'yet full is a long variant')
+  now += KEEP_SHORT_MS + 1
+  const all = [p.run('income/full', rows(1), 1, WIDTH), p.run('income/full', rows(256), 256, WIDTH), p.run('income/full', rows(256), 256, WIDTH)]
+  t.equal(p.longLanes, 2, 'no short variant around: long batches may use both threads')
+  t.equal(p.queued, 1, 'the one-row batch and a 256-row one run at once; only the last waits')
+  await Promise.all(all)
+})
+
 /** Niceness of each thread of this process (Linux /proc/self/task/<tid>/stat, field 19). */
 function niceness (): number[] {
   return readdirSync('/proc/self/task').map(tid => {
