@@ -43,6 +43,8 @@ export const FG_ERR_MODEL_DIR_MISSING = coded('FG_ERR_MODEL_DIR_MISSING', 500, (
 export const FG_ERR_MODEL_UNKNOWN = coded('FG_ERR_MODEL_UNKNOWN', 404, (model: string) => `unknown model "${model}"`)
 export const FG_ERR_MODEL_VARIANT_UNKNOWN = coded('FG_ERR_MODEL_VARIANT_UNKNOWN', 404, (model: string, variant: string) => `unknown variant "${variant}" of model "${model}"`)
 export const FG_ERR_MODEL_NOT_READY = coded('FG_ERR_MODEL_NOT_READY', 503, (model: string, variant: string) => `variant "${variant}" of model "${model}" is not ready`, 1)
+/** A variant's ONNX file does not fit its manifest (input, output, dtype, shape): the variant fails at load. */
+export const FG_ERR_MODEL_LAYOUT = coded('FG_ERR_MODEL_LAYOUT', 500, (key: string, why: string) => `model does not fit the manifest at "${key}": ${why}`)
 export const FG_ERR_MODEL_INFERENCE = coded('FG_ERR_MODEL_INFERENCE', 500, (model: string, variant: string, why: string) => `inference failed on ${model}/${variant}: ${why}`)
 
 // --- request validation (all 4xx)

@@ -19,10 +19,10 @@ import type { Config } from '../config/index.js'
 import { expectedMs, learn, newRunCost, seed, type RunCost } from './run-cost.js'
 import { HysteresisGate } from './hysteresis-gate.js'
 import { workerEntry } from '../worker-url.js'
-import type { Logger, Provider } from './session.js'
+import type { Logger, Provider, SessionIo } from './session.js'
 
 export type PoolRequest =
-  | { t: 'open', id: number, key: string, file: string, input: string, output: string, width: number }
+  | { t: 'open', id: number, key: string, file: string, io: SessionIo }
   | { t: 'run', id: number, key: string, input: Float32Array, rows: number }
   | { t: 'close', id: number }
 
@@ -130,8 +130,8 @@ export class InferencePool {
   }
 
   /** Opens a variant in every thread; resolves to the provider it got. */
-  async open (key: string, file: string, input: string, output: string, width: number): Promise<Provider> {
-    const spec: OpenSpec = { t: 'open', id: 0, key, file, input, output, width }
+  async open (key: string, file: string, io: SessionIo): Promise<Provider> {
+    const spec: OpenSpec = { t: 'open', id: 0, key, file, io }
     const providers = await Promise.all(this.threads.map(th => this.call<Provider>(th, { ...spec, id: this.nextId++ })))
     this.opened.push(spec)
     return providers[0]!

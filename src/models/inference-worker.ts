@@ -6,10 +6,10 @@ import { readlinkSync } from 'node:fs'
 import { setPriority } from 'node:os'
 import { parentPort, workerData } from 'node:worker_threads'
 import type { Config } from '../config/index.js'
-import { openSession, ort, scoresOf } from './session.js'
+import { openSession, ort, runScores, scoresOf, type ReadPlan, type SessionIo } from './session.js'
 import type { PoolReply, PoolRequest } from './inference-pool.js'
 
-interface Loaded { session: ort.InferenceSession, input: string, output: string, width: number }
+interface Loaded { session: ort.InferenceSession, io: SessionIo, plan: ReadPlan }
 
 const port = parentPort!
 const cfg = (workerData as { models: Config['models'] }).models
@@ -43,16 +43,16 @@ port.on('message', (m: PoolRequest) => {
   if (m.t === 'run') {
     const s = sessions.get(m.key)
     if (s === undefined) { post({ t: 'error', id: m.id, message: `no session ${m.key}` }); return }
-    const running = s.session.run({ [s.input]: new ort.Tensor('float32', m.input, [m.rows, s.width]) }).then(out => {
+    const running = runScores(s.session, s.io, new ort.Tensor('float32', m.input, [m.rows, s.io.width])).then(out => {
       // Our own copy, so the buffer can be transferred without touching onnxruntime's memory.
-      const scores = scoresOf(out[s.output], s, m.rows).slice()
+      const scores = scoresOf(out, s.io, s.plan, m.rows).slice()
       post({ t: 'ran', id: m.id, scores }, [scores.buffer as ArrayBuffer])
     }).catch((err: Error) => { post({ t: 'error', id: m.id, message: err.message }) })
     inflight.add(running)
     void running.finally(() => inflight.delete(running))
   } else if (m.t === 'open') {
-    openSession(m.file, cfg, log, m).then(({ session, provider }) => {
-      sessions.set(m.key, { session, input: m.input, output: m.output, width: m.width })
+    openSession(m.file, cfg, log, m.io).then(({ session, provider, plan }) => {
+      sessions.set(m.key, { session, io: m.io, plan })
       post({ t: 'opened', id: m.id, provider })
     }, (err: Error) => { post({ t: 'error', id: m.id, message: err.message }) })
   } else if (m.t === 'close') {

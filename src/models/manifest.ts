@@ -8,21 +8,23 @@ import { FG_ERR_MODEL_MANIFEST } from '../errors.js'
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number')
 
-const numericFeature = z.object({
+// Every object is strict: an unknown key is refused with its path, as in policies. A typo such as
+// `log1P` or `treshold` used to be dropped and the model served with the default instead.
+const numericFeature = z.strictObject({
   name: z.string().min(1),
   kind: z.literal('numeric'),
   mean: finite,
   std: finite.refine(v => v > 0, 'must be > 0'),
   log1p: z.boolean().default(false)
 })
-const categoricalFeature = z.object({
+const categoricalFeature = z.strictObject({
   name: z.string().min(1),
   kind: z.literal('categorical'),
   vocabulary: z.array(z.string()).min(1)
 })
 export const featureSchema = z.discriminatedUnion('kind', [numericFeature, categoricalFeature])
 
-const groupStats = z.object({
+const groupStats = z.strictObject({
   n: z.number().int().min(0),
   selection_rate: finite,
   tpr: finite.optional(),
@@ -47,14 +49,14 @@ export const decisionSchema = z.union([
   })
 ])
 
-const variantSchema = z.object({
+const variantSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, _ . - only'),
   file: z.string().min(1),
   sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits'),
   params: z.number().int().min(0).optional(),
   flops_per_row: z.number().int().min(0).optional(),
   decision: decisionSchema.optional(),
-  metrics: z.object({
+  metrics: z.strictObject({
     accuracy: finite.optional(),
     auc: finite.optional(),
     /** µs per row at batch 32 through onnxruntime on one thread (models/income/latency.json). */
@@ -63,23 +65,33 @@ const variantSchema = z.object({
   }).optional()
 })
 
-const baselineSchema = z.object({
+const baselineSchema = z.strictObject({
   variant: z.string().optional(),
   bin_edges: z.array(finite).min(2),
-  groups: z.record(z.string(), z.record(z.string(), z.object({
+  groups: z.record(z.string(), z.record(z.string(), z.strictObject({
     n: z.number().int().min(0),
     selection_rate: finite,
     histogram: z.array(z.number().min(0))
   })))
 })
 
-export const manifestSchema = z.object({
+/** The largest encoded row a manifest may declare (columns): every size has an upper bound. */
+export const MAX_INPUT_WIDTH = 65_536
+
+export const manifestSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, _ . - only'),
   description: z.string().optional(),
-  input: z.object({ name: z.string().min(1), width: z.number().int().positive() }),
-  output: z.object({ name: z.string().min(1) }),
-  threshold: finite.refine(v => v >= 0 && v <= 1, 'must be within [0, 1]').default(0.5),
-  label: z.object({ field: z.string(), positive: z.string() }).optional(),
+  input: z.strictObject({ name: z.string().min(1), width: z.number().int().positive().max(MAX_INPUT_WIDTH) }),
+  output: z.strictObject({
+    name: z.string().min(1),
+    /**
+     * The positive class's column of a two-column output ([N, 2], as skl2onnx's probabilities);
+     * absent: column 1. Refused for a one-column output, where there is nothing to choose.
+     */
+    column: z.number().int().min(0).max(1).optional()
+  }),
+  threshold: unit.default(0.5),
+  label: z.strictObject({ field: z.string(), positive: z.string() }).optional(),
   /** Rows the variants were trained on (jsonl like eval.jsonl), for fairgate evaluate's membership test. */
   train_sample: z.string().min(1).optional(),
   features: z.array(featureSchema).min(1),
@@ -102,7 +114,8 @@ export function validateManifest (raw: unknown, file = 'model.yaml'): Manifest {
   const res = manifestSchema.safeParse(raw)
   if (!res.success) {
     const issue = res.error.issues[0]!
-    fail(file, issue.path.join('.'), issue.message)
+    if (issue.code === 'unrecognized_keys') fail(file, [...issue.path, issue.keys[0]].join('.'), `unknown key (allowed here: ${allowedKeys(issue.path)})`)
+    fail(file, issue.path.length === 0 ? '(root)' : issue.path.join('.'), issue.message)
   }
   const m = res.data
   let width = 0
@@ -110,6 +123,10 @@ export function validateManifest (raw: unknown, file = 'model.yaml'): Manifest {
   m.features.forEach((f, i) => {
     if (seen.has(f.name)) fail(file, `features.${i}.name`, `duplicate feature "${f.name}"`)
     seen.add(f.name)
+    if (f.kind === 'categorical') {
+      const dup = f.vocabulary.findIndex((v, j) => f.vocabulary.indexOf(v) !== j)
+      if (dup >= 0) fail(file, `features.${i}.vocabulary.${dup}`, `duplicate value "${f.vocabulary[dup]}" (each value needs its own column)`)
+    }
     width += f.kind === 'numeric' ? 1 : f.vocabulary.length + 1
   })
   if (width !== m.input.width) fail(file, 'input.width', `is ${m.input.width} but the features encode to ${width} columns`)
@@ -137,14 +154,39 @@ export function validateManifest (raw: unknown, file = 'model.yaml'): Manifest {
     for (let i = 1; i <= bins; i++) {
       if (!(m.baseline.bin_edges[i]! > m.baseline.bin_edges[i - 1]!)) fail(file, `baseline.bin_edges.${i}`, 'edges must increase')
     }
+    if (m.baseline.variant !== undefined && !names.has(m.baseline.variant)) fail(file, 'baseline.variant', `"${m.baseline.variant}" is not a variant of this model (${[...names].join(', ')})`)
     for (const [attr, groups] of Object.entries(m.baseline.groups)) {
-      if (m.groups[attr] === undefined) fail(file, `baseline.groups.${attr}`, 'not a group attribute of this model')
+      const values = m.groups[attr]
+      if (values === undefined) fail(file, `baseline.groups.${attr}`, `not a group attribute of this model (groups: ${Object.keys(m.groups).join(', ')})`)
       for (const [g, s] of Object.entries(groups)) {
+        // A misspelt value would leave the real group without a baseline: its PSI silently null.
+        if (!values.includes(g)) fail(file, `baseline.groups.${attr}.${g}`, `not a value of "${attr}" in groups (${values.length} values)`)
         if (s.histogram.length !== bins) fail(file, `baseline.groups.${attr}.${g}.histogram`, `has ${s.histogram.length} bins, bin_edges define ${bins}`)
       }
     }
   }
   return m
+}
+
+/** The keys the schema allows at a path of the raw manifest, for the unknown-key message. */
+function allowedKeys (path: readonly PropertyKey[]): string {
+  const shapes: Record<string, readonly string[]> = {
+    '': Object.keys(manifestSchema.shape),
+    input: ['name', 'width'],
+    output: ['name', 'column'],
+    label: ['field', 'positive'],
+    'features.*': ['name', 'kind', 'mean', 'std', 'log1p', 'vocabulary'],
+    'variants.*': Object.keys(variantSchema.shape),
+    'variants.*.metrics': ['accuracy', 'auc', 'cost_us_per_row_b32', 'groups'],
+    'variants.*.metrics.groups.*.*': Object.keys(groupStats.shape),
+    'variants.*.decision': ['threshold', 'by_group'],
+    'variants.*.decision.by_group': ['attribute', 'thresholds', 'default'],
+    baseline: Object.keys(baselineSchema.shape),
+    'baseline.groups.*.*': ['n', 'selection_rate', 'histogram']
+  }
+  const key = path.map(p => typeof p === 'number' ? '*' : String(p)).join('.')
+    .replace(/^(variants\.\*\.metrics\.groups|baseline\.groups)\.[^.]+\.[^.]+$/, '$1.*.*')
+  return (shapes[key] ?? []).join(', ')
 }
 
 export function readManifest (file: string): Manifest {

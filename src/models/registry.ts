@@ -14,7 +14,7 @@ import { DecisionRule } from './decision-rule.js'
 import { expectedMs, learn, newRunCost, SMALL_RUN, type RunCost } from './run-cost.js'
 import { HysteresisGate } from './hysteresis-gate.js'
 import { systemClock, type Clock } from '../clock.js'
-import { openSession, ort, scoresOf, type Logger, type Provider, type SessionIo } from './session.js'
+import { openSession, ort, runScores, scoresOf, type Logger, type Provider, type ReadPlan, type SessionIo } from './session.js'
 
 export type VariantState = 'loading' | 'ready' | 'failed'
 
@@ -41,6 +41,8 @@ export class VariantRuntime {
   readonly key: string
   /** How a score becomes this variant's decision. */
   readonly rule: DecisionRule
+  /** How this thread's session's scores are read (set when it opens; checkLayout). */
+  plan: ReadPlan = { cols: 1, column: 0 }
 
   constructor (
     readonly model: ModelRuntime,
@@ -66,6 +68,7 @@ export class VariantRuntime {
     this.error = o.error
     this.provider = o.provider
     this.session = o.session
+    this.plan = o.plan
     this.pool = o.pool
   }
 
@@ -119,9 +122,9 @@ export class VariantRuntime {
     const session = this.session
     if (session === null) throw FG_ERR_MODEL_INFERENCE(this.model.name, this.name, 'session is not loaded')
     const tensor = new ort.Tensor('float32', rows * width === input.length ? input : input.subarray(0, rows * width), [rows, width])
-    const out = await session.run({ [this.model.manifest.input.name]: tensor })
+    const out = await runScores(session, this.model.io, tensor)
     try {
-      return scoresOf(out[this.model.manifest.output.name], this.model.io, rows)
+      return scoresOf(out, this.model.io, this.plan, rows)
     } catch (err) {
       throw FG_ERR_MODEL_INFERENCE(this.model.name, this.name, (err as Error).message)
     }
@@ -149,7 +152,7 @@ export class ModelRuntime {
     this.name = manifest.name
     this.encoder = new FeatureEncoder(manifest.features)
     this.groups = new GroupIndex(manifest.groups)
-    this.io = { input: manifest.input.name, output: manifest.output.name }
+    this.io = { input: manifest.input.name, output: manifest.output.name, width: manifest.input.width, column: manifest.output.column }
     this.variants = []
     for (const [i, v] of manifest.variants.entries()) {
       const owner = this.variants.find(u => u.owner === null && u.spec.file === v.file) ?? null
@@ -250,13 +253,13 @@ export class ModelRegistry {
         if (got !== v.spec.sha256) throw FG_ERR_MODEL_CHECKSUM(v.file, v.spec.sha256, got)
       }
       if (this.pool !== null) {
-        const m = v.model.manifest
-        v.provider = await this.pool.open(v.key, v.file, m.input.name, m.output.name, m.input.width)
+        v.provider = await this.pool.open(v.key, v.file, v.model.io)
         v.pool = this.pool
       } else {
-        const { session, provider } = await openSession(v.file, this.cfg, this.log, v.model.io)
+        const { session, provider, plan } = await openSession(v.file, this.cfg, this.log, v.model.io)
         v.session = session
         v.provider = provider
+        v.plan = plan
       }
       // Warm-up pays the first-run allocation and kernel selection before a client does,
       // at both the smallest and the largest batch the batcher will send.
@@ -289,8 +292,9 @@ export class ModelRegistry {
    */
   private async openInline (v: VariantRuntime): Promise<void> {
     const buf = new Float32Array(this.maxBatch * v.model.width)
-    const { session } = await openSession(v.file, { ...this.cfg, execution_provider: 'cpu' }, this.log, v.model.io)
+    const { session, plan } = await openSession(v.file, { ...this.cfg, execution_provider: 'cpu' }, this.log, v.model.io)
     v.session = session
+    v.plan = plan
     const timed = async (rows: number): Promise<number> => { const t0 = performance.now(); await v.runHere(buf, rows); return performance.now() - t0 }
     await timed(1)
     await timed(this.maxBatch)

@@ -14,7 +14,7 @@ const g = golden()
 async function pool (t: { teardown: (fn: () => unknown) => void }, threads = 1, clock = { now: () => 0 }): Promise<InferencePool> {
   const p = new InferencePool(threads, validateConfig({}).models, silentLog, clock)
   t.teardown(() => p.close())
-  for (const v of ['full', 'distilled']) await p.open(`income/${v}`, join(INCOME_DIR, `${v}.onnx`), 'input', 'probability', WIDTH)
+  for (const v of ['full', 'distilled']) await p.open(`income/${v}`, join(INCOME_DIR, `${v}.onnx`), { input: 'input', output: 'probability', width: WIDTH })
   return p
 }
 
@@ -64,7 +64,7 @@ t.test('a distilled batch overtakes a full batch queued before it; order is FIFO
 
 t.test('closing rejects the batches still waiting', async t => {
   const p = new InferencePool(1, validateConfig({}).models, silentLog)
-  await p.open('income/full', join(INCOME_DIR, 'full.onnx'), 'input', 'probability', WIDTH)
+  await p.open('income/full', join(INCOME_DIR, 'full.onnx'), { input: 'input', output: 'probability', width: WIDTH })
   const big = rows(256)
   const first = p.run('income/full', big, 256, WIDTH)
   const second = p.run('income/full', big, 256, WIDTH).then(() => 'ran', (err: Error) => err.message)
@@ -141,7 +141,7 @@ t.test('the long-batch threads run niced, the kept one does not', { skip: proces
   const before = niceness().filter(n => n === 7).length
   const p = new InferencePool(3, validateConfig({ models: { inference_nice: 7 } }).models, silentLog)
   t.teardown(() => p.close())
-  await p.open('income/distilled', join(INCOME_DIR, 'distilled.onnx'), 'input', 'probability', WIDTH)
+  await p.open('income/distilled', join(INCOME_DIR, 'distilled.onnx'), { input: 'input', output: 'probability', width: WIDTH })
   t.equal(niceness().filter(n => n === 7).length - before, 2, 'two of three threads at nice 7')
 })
 
