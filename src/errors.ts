@@ -47,6 +47,10 @@ export const FG_ERR_MODEL_NOT_READY = coded('FG_ERR_MODEL_NOT_READY', 503, (mode
 export const FG_ERR_MODEL_LAYOUT = coded('FG_ERR_MODEL_LAYOUT', 500, (key: string, why: string) => `model does not fit the manifest at "${key}": ${why}`)
 export const FG_ERR_MODEL_INFERENCE = coded('FG_ERR_MODEL_INFERENCE', 500, (model: string, variant: string, why: string) => `inference failed on ${model}/${variant}: ${why}`)
 
+// --- fairgate init and fairgate validate (operator tools: exit 1, never an HTTP answer)
+export const FG_ERR_INIT_TABLE = coded('FG_ERR_INIT_TABLE', 500, (file: string, why: string) => `cannot read table ${file}: ${why}`)
+export const FG_ERR_INIT_ARGS = coded('FG_ERR_INIT_ARGS', 500, (flag: string, why: string) => `${flag}: ${why}`)
+
 // --- request validation (all 4xx)
 export const FG_ERR_REQUEST_INVALID = coded('FG_ERR_REQUEST_INVALID', 400, (field: string, why: string) => `${field}: ${why}`)
 export const FG_ERR_REQUEST_GROUP = coded('FG_ERR_REQUEST_GROUP', 400, (field: string, why: string) => `${field}: ${why}`)

@@ -9,7 +9,7 @@ import type { Config } from './config/index.js'
 import { FG_ERR_BATCH_DRAINING } from './errors.js'
 import { createDecisionWriter, createEventStream, electLeader, followDecisionsRetrying, noopSink, type DecisionFollower, type DecisionWriter, type EventStream, type Leadership, type PredictionSink } from './events/index.js'
 import type { Logger } from './logger.js'
-import { PolicyController, type DecisionRecord, type ModelPolicyStatus } from './policy/index.js'
+import { PolicyController, readPolicies, type DecisionRecord, type ModelFacts, type ModelPolicyStatus } from './policy/index.js'
 import { Monitor, OwnPredictionStore, type FairnessReport } from './monitor/index.js'
 import { ModelRegistry, type ModelRuntime, type VariantRuntime } from './models/index.js'
 import { predictionId, reservePredictionIds } from './prediction-id.js'
@@ -124,6 +124,10 @@ export async function createGateway (config: Config, deps: GatewayDeps): Promise
   let control: { stop: () => Promise<void> } | null = null
   try {
     registry.discover()
+    // Policies and models are separate folders: a policy naming a model that is not there fails
+    // now, naming both, rather than after every session has loaded and warmed up.
+    const facts = policyFacts(registry.models)
+    readPolicies(config.policy.dir, facts, config.models.dir)
     await registry.load()
     const attributes = Math.max(1, ...registry.models.map(m => m.groups.size))
     // monitor
@@ -145,7 +149,7 @@ export async function createGateway (config: Config, deps: GatewayDeps): Promise
       monitor,
       active,
       metrics,
-      models: new Map(registry.models.map(m => [m.name, { variants: m.variants.map(v => v.name), attributes: Object.keys(m.manifest.groups), metrics: m.variants.map(v => ({ name: v.name, groups: v.spec.metrics?.groups })) }])),
+      models: facts,
       canServe: (model, variant) => {
         const m = registry.find(model)
         return m !== undefined && m.hasVariant(variant) && m.variant(variant).state === 'ready'
@@ -191,6 +195,11 @@ export async function createGateway (config: Config, deps: GatewayDeps): Promise
     await tracing.flush().catch(() => {})
     throw err
   }
+}
+
+/** What policies may refer to, from the manifests alone (nothing needs to be loaded). */
+export function policyFacts (models: readonly ModelRuntime[]): Map<string, ModelFacts> {
+  return new Map(models.map(m => [m.name, { variants: m.variants.map(v => v.name), attributes: Object.keys(m.manifest.groups), metrics: m.variants.map(v => ({ name: v.name, groups: v.spec.metrics?.groups })) }]))
 }
 
 function combineSinks (sinks: PredictionSink[]): PredictionSink {

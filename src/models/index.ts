@@ -5,3 +5,6 @@ export { readManifest, validateManifest, type Manifest, type FeatureSpec, type V
 export { openSession, ort, type Logger, type Provider } from './session.js'
 export type { InferencePool } from './inference-pool.js'
 export { DecisionRule } from './decision-rule.js'
+export { describeAll, inspectModel, scoreOutput, ZIPMAP_HINT, type ModelIo } from './session.js'
+export { fitFeatures, sortedValues, recordOf, cellCategory, type ColumnSpec } from './fit-encoding.js'
+export { scoreRows, metricsOf, baselineOf, BASELINE_EDGES, type LabelledRecord } from './evaluate.js'

@@ -105,6 +105,26 @@ export function scoresOf (t: ort.Tensor | undefined, io: SessionIo, plan: ReadPl
   return out
 }
 
+export interface ModelIo { inputs: readonly ort.InferenceSession.ValueMetadata[], outputs: readonly ort.InferenceSession.ValueMetadata[] }
+
+/** The inputs and outputs of an ONNX file, read by onnxruntime (for `fairgate init`). */
+export async function inspectModel (file: string): Promise<ModelIo> {
+  const session = await ort.InferenceSession.create(file, { executionProviders: ['cpu'] })
+  try {
+    return { inputs: session.inputMetadata, outputs: session.outputMetadata }
+  } finally {
+    await session.release().catch(() => {})
+  }
+}
+
+/**
+ * The output a score is read from, for a manifest not yet written: the first float tensor of
+ * [N], [N, 1] or [N, 2] (skl2onnx's `probabilities`, not its int64 `label`).
+ */
+export function scoreOutput (outputs: readonly ort.InferenceSession.ValueMetadata[]): string | undefined {
+  return outputs.find(m => m.isTensor && SCORE_TYPES.has(m.type) && m.shape.length >= 1 && m.shape.length <= 2 && (m.shape.length === 1 || !fixed(m.shape[1]) || m.shape[1] === 1 || m.shape[1] === 2))?.name
+}
+
 export async function openSession (file: string, cfg: Config['models'], log: Logger, io: SessionIo): Promise<OpenedSession> {
   const opened = await createSession(file, cfg, log)
   try {

@@ -45,7 +45,7 @@ export class PolicyController implements RoutingPolicy {
     this.actor = `policy@${opts.config.replica}`
     this.sequence = new DecisionSequence(opts.config.replica, () => opts.writer?.()?.epoch() ?? 0)
     // Start-up refuses a bad policy outright (the error names the file and field).
-    this.policies = readPolicies(opts.config.policy.dir, opts.models)
+    this.policies = readPolicies(opts.config.policy.dir, opts.models, opts.config.models.dir)
     this.engine = opts.config.policy.evaluate
       ? new PolicyEngine({
         monitor: opts.monitor,
@@ -119,7 +119,7 @@ export class PolicyController implements RoutingPolicy {
   reload (opts: { remove?: boolean } = {}): string[] {
     let next: Map<string, Policy>
     try {
-      next = readPolicies(this.opts.config.policy.dir, this.opts.models)
+      next = readPolicies(this.opts.config.policy.dir, this.opts.models, this.opts.config.models.dir)
       const dropped = [...this.policies.keys()].filter(m => !next.has(m))
       if (dropped.length > 0 && opts.remove !== true) throw FG_ERR_POLICY_REMOVAL(dropped.map(m => `model "${m}"`).join(', '))
     } catch (err) {

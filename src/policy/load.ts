@@ -3,7 +3,7 @@
 // one stays in force).
 import type { VariantFacts } from './fairness-constraint.js'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { FG_ERR_POLICY_DIR, FG_ERR_POLICY_INVALID } from '../errors.js'
 import { policySchema, type Policy } from './schema.js'
@@ -18,7 +18,8 @@ export interface ModelFacts {
   metrics?: VariantFacts[]
 }
 
-export function validatePolicy (raw: unknown, file: string, models: Map<string, ModelFacts>): Policy {
+/** `modelsDir` (models.dir), when given, is named in the message of a policy whose model is not there. */
+export function validatePolicy (raw: unknown, file: string, models: Map<string, ModelFacts>, modelsDir?: string): Policy {
   const res = policySchema.safeParse(raw)
   if (!res.success) {
     const issue = res.error.issues[0]!
@@ -29,7 +30,10 @@ export function validatePolicy (raw: unknown, file: string, models: Map<string, 
   }
   const p = res.data
   const m = models.get(p.model)
-  if (m === undefined) throw FG_ERR_POLICY_INVALID(file, 'model', `unknown model "${p.model}"`)
+  if (m === undefined) {
+    const where = modelsDir === undefined ? '' : `: no ${join(resolve(modelsDir), p.model, 'model.yaml')} (models.dir) for this policy in ${dirname(resolve(file))} (policy.dir)`
+    throw FG_ERR_POLICY_INVALID(file, 'model', `unknown model "${p.model}"${where}; models: ${[...models.keys()].join(', ') || '(none)'}`)
+  }
   p.variants.forEach((v, i) => { if (!m.variants.includes(v)) throw FG_ERR_POLICY_INVALID(file, `variants.${i}`, `"${v}" is not a variant of ${p.model} (${m.variants.join(', ')})`) })
   if (new Set(p.variants).size !== p.variants.length) throw FG_ERR_POLICY_INVALID(file, 'variants', 'lists a variant twice')
   const checkAction = (a: { type: string, to?: string }, at: string): void => {
@@ -49,25 +53,25 @@ export function validatePolicy (raw: unknown, file: string, models: Map<string, 
   return p
 }
 
-export function readPolicyFile (file: string, models: Map<string, ModelFacts>): Policy {
+export function readPolicyFile (file: string, models: Map<string, ModelFacts>, modelsDir?: string): Policy {
   let raw: unknown
   try {
     raw = parseYaml(readFileSync(file, 'utf8'))
   } catch (err) {
     throw FG_ERR_POLICY_INVALID(file, '(file)', (err as Error).message)
   }
-  return validatePolicy(raw, file, models)
+  return validatePolicy(raw, file, models, modelsDir)
 }
 
 /** Every policies/*.yaml; throws on the first invalid one (nothing is half-applied). */
-export function readPolicies (dir: string, models: Map<string, ModelFacts>): Map<string, Policy> {
+export function readPolicies (dir: string, models: Map<string, ModelFacts>, modelsDir?: string): Map<string, Policy> {
   const out = new Map<string, Policy>()
   const root = resolve(dir)
   // A typo in policy.dir must not start a gateway with no rules and no word about it.
   if (!existsSync(root)) throw FG_ERR_POLICY_DIR(root)
   for (const f of readdirSync(root).filter(f => /\.ya?ml$/.test(f)).sort()) {
     const file = join(root, f)
-    const p = readPolicyFile(file, models)
+    const p = readPolicyFile(file, models, modelsDir)
     if (out.has(p.model)) throw FG_ERR_POLICY_INVALID(file, 'model', `a second policy for model "${p.model}"`)
     out.set(p.model, p)
   }
