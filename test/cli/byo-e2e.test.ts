@@ -6,7 +6,7 @@
 // figure of GET /v1/fairness checked against one computed here from scikit-learn's own
 // probabilities (predict_proba, not the ONNX files), independently of the monitor.
 import { execFile } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -75,6 +75,7 @@ t.test('a scikit-learn model of the suite\'s own, by docs/models.md: init → va
 
   // The recipe, as written, from a scratch folder that sees the repository's examples/ and dist/.
   const work = mkdtempSync(join(tmpdir(), 'fairgate-byo-'))
+  t.teardown(() => { rmSync(work, { recursive: true, force: true }) })
   for (const d of ['examples', 'dist']) symlinkSync(join(ROOT, d), join(work, d))
   const path = { PATH: `${join(VENV, 'bin')}:${process.env.PATH ?? ''}` }
   const out = await sh(recipe('sklearn'), work, path)
