@@ -9,7 +9,7 @@ import { fairnessOf, type FairnessApi, type MetricsApi } from './gateway.js'
 import { consumeEvents, createDecisionWriter, defaultMonitorGroup, electLeader, followDecisionsRetrying, type DecisionFollower, type DecisionWriter, type EventConsumer, type Leadership } from './events/index.js'
 import type { Logger } from './logger.js'
 import { ModelRegistry } from './models/index.js'
-import { Monitor, MonitorFeed } from './monitor/index.js'
+import { Monitor, MonitorFeed, type MonitoredModel } from './monitor/index.js'
 import { PolicyController } from './policy/index.js'
 import { ActiveVariants } from './routing/index.js'
 import { GatewayMetrics, registerFairnessMetrics } from './telemetry/index.js'
@@ -31,22 +31,25 @@ export class MonitorService {
   readonly metrics: GatewayMetrics
   readonly active = new ActiveVariants()
   readonly policy: PolicyController
-  private follower: DecisionFollower | null = null
-  private leadership: Leadership | null = null
+  /** The monitored models, as every Monitor of this process is built from. */
+  readonly models: MonitoredModel[]
+  protected follower: DecisionFollower | null = null
+  protected leadership: Leadership | null = null
   private decisionWriter: DecisionWriter | null = null
   private consumer: EventConsumer | null = null
-  private caughtUp = false
+  protected caughtUp = false
   private readonly expiry: NodeJS.Timeout
-  private readonly accepted: { inc: () => void }
-  private readonly invalid: { inc: () => void }
+  protected readonly accepted: { inc: () => void }
+  protected readonly invalid: { inc: () => void }
   private invalidLogged = 0
 
-  constructor (readonly config: Config, private readonly log: Logger, private readonly clock: Clock = systemClock, metrics?: GatewayMetrics) {
+  constructor (readonly config: Config, protected readonly log: Logger, protected readonly clock: Clock = systemClock, metrics?: GatewayMetrics) {
     if (config.kafka.brokers.length === 0) throw FG_ERR_CONFIG_INVALID('kafka.brokers', 'fairgate monitor needs at least one broker (FAIRGATE_KAFKA_BROKERS)')
     // Only the manifests: the monitor never runs a model.
     const registry = new ModelRegistry(config.models, 1, log)
     registry.discover()
-    this.monitor = new Monitor(registry.models.map(m => ({ name: m.name, manifest: m.manifest, variants: m.variants.map(v => v.name) })), config.monitor, clock)
+    this.models = registry.models.map(m => ({ name: m.name, manifest: m.manifest, variants: m.variants.map(v => v.name) }))
+    this.monitor = new Monitor(this.models, config.monitor, clock)
     this.feed = new MonitorFeed(this.monitor, config.monitor.feedback_store_size, config.monitor.feedback_ttl_ms, () => clock.wallNow())
     this.metrics = metrics ?? new GatewayMetrics()
     registerFairnessMetrics(this.metrics, this.monitor)
@@ -93,14 +96,22 @@ export class MonitorService {
       handlers: {
         onPrediction: ev => { this.feed.onPrediction(ev) },
         onFeedback: ev => { this.accepted.inc(); this.feed.onFeedback(ev) },
-        onInvalidFeedback: field => {
-          this.invalid.inc()
-          // The first one is worth a line; the counter tells how many followed.
-          if (this.invalidLogged++ === 0) this.log.warn({ field }, 'invalid feedback record skipped (fairgate_feedback_total{outcome="invalid"} counts them)')
-        }
+        onInvalidFeedback: field => { this.invalidFeedback(field) }
       }
     })
     await this.consumer.caughtUp
+    await this.startPolicy()
+    this.log.info({ ...this.feed.stats }, 'monitor caught up with the event log')
+  }
+
+  protected invalidFeedback (field: string): void {
+    this.invalid.inc()
+    // The first one is worth a line; the counter tells how many followed.
+    if (this.invalidLogged++ === 0) this.log.warn({ field }, 'invalid feedback record skipped (fairgate_feedback_total{outcome="invalid"} counts them)')
+  }
+
+  /** Follows the decisions, runs for the lead, starts the policies: the monitor is then ready. */
+  protected async startPolicy (): Promise<void> {
     // Follow everyone's decisions (so rules evaluate the variant actually served).
     const policy = this.policy
     this.follower = followDecisionsRetrying({ config: this.config, log: this.log, onDecision: d => { policy.apply(d, 'remote') } })
@@ -108,7 +119,6 @@ export class MonitorService {
     if (this.config.policy.evaluate) this.leadership = await electLeader({ config: this.config, log: this.log, role: 'monitor' })
     this.policy.start()
     this.caughtUp = true
-    this.log.info({ ...this.feed.stats }, 'monitor caught up with the event log')
   }
 
   status (): object {
@@ -122,5 +132,9 @@ export class MonitorService {
     await this.decisionWriter?.stop()
     await this.follower?.stop()
     await this.consumer?.stop()
+    await this.stopFeed()
   }
+
+  /** Stops what feeds the windows besides the event consumer (the sharded monitor's parts). */
+  protected async stopFeed (): Promise<void> {}
 }

@@ -3,6 +3,7 @@
 import { loadConfig } from '../config/index.js'
 import { buildMonitorServer } from '../http/index.js'
 import { createMonitor } from '../create-monitor.js'
+import { createShardedMonitor } from '../create-monitor-shard.js'
 import { listen } from './listen.js'
 import { createLogger } from './logger.js'
 import { reloadOnHangup } from './signals.js'
@@ -10,7 +11,8 @@ import { reloadOnHangup } from './signals.js'
 export async function monitor (args: { config?: string | undefined }): Promise<void> {
   const config = loadConfig({ file: args.config })
   const log = createLogger(config, { role: 'monitor' })
-  const svc = createMonitor(config, { log })
+  // monitor.sharded: one shard of a fleet of monitors (docs/scale-out.md); else the single monitor.
+  const svc = config.monitor.sharded ? createShardedMonitor(config, { log }) : createMonitor(config, { log })
   reloadOnHangup(log, () => svc.policy)
   const app = buildMonitorServer({ fairness: svc.fairness, metrics: svc.metricsApi, ready: () => svc.ready, status: () => svc.status() })
   const address = await listen(app, config.http.host, config.http.port)

@@ -120,7 +120,16 @@ export const configSchema = z.strictObject({
     /** Recent predictions remembered to join delayed feedback (labels) by prediction id. */
     feedback_store_size: positiveInt.default(200_000),
     /** Feedback later than this after its prediction is counted as late, not joined. */
-    feedback_ttl_ms: positiveInt.default(3_600_000)
+    feedback_ttl_ms: positiveInt.default(3_600_000),
+    /**
+     * Scale out (docs/scale-out.md): monitors share one consumer group, each owns some partitions
+     * and publishes their bucket summaries; each merges everyone's into the fleet's windows.
+     */
+    sharded: z.boolean().default(false),
+    /** A sharded monitor publishes the buckets that changed this often. */
+    summary_interval_ms: positiveInt.default(1_000),
+    /** A partition whose summary is older than this is reported missing (the report is incomplete). */
+    summary_stale_ms: positiveInt.default(15_000)
   }).prefault({}),
   policy: z.strictObject({
     /** Every <dir>/*.yaml is a policy (one per model). */

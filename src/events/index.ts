@@ -18,6 +18,8 @@ export type { PredictionEvent, FeedbackEvent, DecisionEvent } from './schema.js'
 export type { OutboundMessage } from './event-ring.js'
 export { feedbackLabel, LABEL_RULE, PREDICTION_ID_RULE } from './feedback-record.js'
 export { KafkaPublisher, TOPIC_PREDICTIONS, TOPIC_FEEDBACK, TOPIC_DECISIONS }
+export { consumeShard, shardGroup, type ShardConsumer, type ShardHandlers } from './shard-consumer.js'
+export { openSummaryTopic, summaryTopicName, type SummaryTopic } from './summary-topic.js'
 export { electLeader, pickLeader, LEADER_SESSION_MS, type Leadership, type LeaderRole } from './leadership.js'
 
 export interface EventStream {

@@ -1,5 +1,6 @@
 export { OwnPredictionStore, PredictionStore, type StoredPrediction } from './prediction-store.js'
-export { Monitor, type MonitoredModel, type FairnessReport } from './monitor.js'
+export { Monitor, type MonitoredModel, type FairnessReport, type MonitorLane } from './monitor.js'
+export { encodeSummaries, decodeSummary, SummaryMerge, summaryKey, type SummaryRecord, type SummaryMeta } from './summary.js'
 export { GroupLayout, INTERSECTION_SEPARATOR, type AttributeLayout } from './layout.js'
 export { suppressedGroups } from './suppression.js'
 export { SlidingWindow, WindowSums, latencyBin, closedCounts, type ClosedCounts } from './window.js'

@@ -24,7 +24,15 @@ export interface FairnessReport {
   generated_at: string
   settings: { min_samples: number, min_labelled: number, report_min: number, confidence: number }
   variants: Record<string, VariantReport>
+  /**
+   * Sharded monitors (docs/scale-out.md): the partitions whose summary is missing, stale or still
+   * rebuilding. Present only when some are: the counts then cover the other partitions only.
+   */
+  incomplete?: { partitions: number[] }
 }
+
+/** One (model, variant) window, as the shard summaries read and write them. */
+export interface MonitorLane { model: string, variant: string, window: SlidingWindow }
 
 class ModelMonitor {
   readonly layout: GroupLayout
@@ -53,11 +61,18 @@ export class Monitor implements PredictionSink {
   private readonly byName = new Map<string, number>()
   private readonly settings: ReportSettings
   private readonly cache = new Map<string, { at: number, report: FairnessReport }>()
+  /** Set by the summary merge of a sharded monitor: the partitions the windows lack. */
+  incompletePartitions: (() => number[]) | null = null
 
   constructor (models: MonitoredModel[], readonly cfg: Config['monitor'], private readonly clock: Clock) {
     this.models = models.map(m => new ModelMonitor(m, cfg))
     models.forEach((m, i) => this.byName.set(m.name, i))
     this.settings = { minSamples: cfg.min_samples, minLabelled: cfg.min_labelled, reportMin: cfg.report_min, z: zFor(1 - cfg.confidence) }
+  }
+
+  /** Every (model, variant) window, models in order, then variants. */
+  lanes (): MonitorLane[] {
+    return this.models.flatMap(mm => mm.model.variants.map((variant, vi) => ({ model: mm.model.name, variant, window: mm.windows[vi]! })))
   }
 
   modelIndex (name: string): number { return this.byName.get(name) ?? -1 }
@@ -136,6 +151,8 @@ export class Monitor implements PredictionSink {
       settings: { min_samples: this.cfg.min_samples, min_labelled: this.cfg.min_labelled, report_min: this.cfg.report_min, confidence: this.cfg.confidence },
       variants
     }
+    const missing = this.incompletePartitions?.() ?? []
+    if (missing.length > 0) report.incomplete = { partitions: missing }
     this.cache.set(key, { at: now, report })
     return report
   }

@@ -63,6 +63,8 @@ export class Confusion {
 /** The labels that arrived in one label bucket. */
 export class LabelBucket extends Confusion {
   epoch = -1
+  /** Changed since a shard last published it (summary.ts). */
+  dirty = false
 
   reset (epoch: number): void {
     this.epoch = epoch
@@ -72,6 +74,8 @@ export class LabelBucket extends Confusion {
 
 export class Bucket {
   epoch = -1
+  /** Changed since a shard last published it (summary.ts). */
+  dirty = false
   total = 0
   totalPositive = 0
   /** Requests: each row adds its share, 1 / (rows of its request), so a request counts once. */
@@ -159,6 +163,25 @@ export class SlidingWindow {
 
   get scoreBins (): number { return this.binEdges.length + 1 }
 
+  /**
+   * The slot of prediction bucket k, reset to k when it held an older one; null when k is older
+   * than the slot's bucket (out of the ring). The merge of shard summaries writes through it.
+   */
+  slot (k: number): Bucket | null {
+    const b = this.buckets[k % this.count]!
+    if (b.epoch > k) return null
+    if (b.epoch !== k) b.reset(k)
+    return b
+  }
+
+  /** The same for label bucket j. */
+  labelSlot (j: number): LabelBucket | null {
+    const b = this.labelBuckets[j % this.labelBuckets.length]!
+    if (b.epoch > j) return null
+    if (b.epoch !== j) b.reset(j)
+    return b
+  }
+
   /** The bucket for time ts, or null when ts is already out of the window at time now. */
   private bucketFor (ts: number, now: number): Bucket | null {
     const kNow = Math.floor(now / this.bucketMs)
@@ -206,6 +229,7 @@ export class SlidingWindow {
     const b = this.bucketFor(ts, now)
     if (b === null) { this.late++; return }
     b.total++
+    b.dirty = true
     b.totalPositive += decision
     const cells = this.cellScratch
     this.layout.cellsOf(groupIds, at, cells)
@@ -232,6 +256,7 @@ export class SlidingWindow {
     if (!Number.isFinite(score)) { this.nonFinite++; return }
     const b = this.labelBucketFor(arrivedAt, now)
     if (b === null) { this.lateLabels++; return }
+    b.dirty = true
     const cells = this.cellScratch
     this.layout.cellsOf(groupIds, at, cells)
     for (let a = 0; a < cells.length; a++) {
@@ -253,11 +278,7 @@ export class SlidingWindow {
     out.reset(kNow)
     for (const b of this.buckets) {
       if (b.epoch < 0 || b.epoch > kNow || kNow - b.epoch >= span) continue
-      out.total += b.total
-      out.totalPositive += b.totalPositive
-      out.requests += b.requests
-      addInto(out.n, b.n); addInto(out.pos, b.pos)
-      addInto(out.scoreHist, b.scoreHist); addInto(out.latHist, b.latHist); addInto(out.latAll, b.latAll)
+      addBucket(out, b)
     }
     const jNow = Math.floor(now / this.labelBucketMs)
     const labelSpan = this.labelBuckets.length
@@ -310,6 +331,15 @@ export function closedCounts (cells: number): ClosedCounts {
   return { n: new Float64Array(cells), pos: new Float64Array(cells), tp: new Float64Array(cells), fn: new Float64Array(cells), fp: new Float64Array(cells), tn: new Float64Array(cells), last: -1 }
 }
 
-function addInto (dst: Uint32Array | Float64Array, src: Uint32Array | Float64Array): void {
+/** Adds bucket b's counters into out (window sums, and the merge of shard summaries). */
+export function addBucket (out: Bucket, b: Bucket): void {
+  out.total += b.total
+  out.totalPositive += b.totalPositive
+  out.requests += b.requests
+  addInto(out.n, b.n); addInto(out.pos, b.pos)
+  addInto(out.scoreHist, b.scoreHist); addInto(out.latHist, b.latHist); addInto(out.latAll, b.latAll)
+}
+
+export function addInto (dst: Uint32Array | Float64Array, src: Uint32Array | Float64Array): void {
   for (let i = 0; i < dst.length; i++) dst[i]! += src[i]!
 }
