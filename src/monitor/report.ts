@@ -4,7 +4,7 @@
 import type { GroupLayout } from './layout.js'
 import { psi, wilson, newcombe, type Interval } from './stats.js'
 import { suppressedGroups } from './suppression.js'
-import { LAT_BINS, latencyEdge, type WindowSums } from './window.js'
+import { LAT_BINS, latencyEdge, SHARE_UNIT, type WindowSums } from './window.js'
 
 export interface ReportSettings {
   minSamples: number
@@ -225,7 +225,7 @@ export function buildVariantReport (layout: GroupLayout, s: WindowSums, scoreBin
   }
   return {
     n: s.total,
-    requests: Math.round(s.requests),
+    requests: Math.round(s.requests / SHARE_UNIT),
     selection_rate: s.total > 0 ? s.totalPositive / s.total : null,
     latency_ms: { p50: latencyQuantile(s.latAll, 0, 0.5), p95: latencyQuantile(s.latAll, 0, 0.95), p99: latencyQuantile(s.latAll, 0, 0.99) },
     late_events: late,

@@ -31,6 +31,12 @@ export function latencyBin (ms: number): number {
 /** Upper edge (ms) of latency bin b. */
 export function latencyEdge (b: number): number { return LAT_BASE_MS * LAT_GROWTH ** (b + 1) }
 
+/**
+ * A request's share as whole units: lcm(1..16), so the share of a request of up to 16 rows is
+ * exact (larger ones round by less than 1e-6 of a request per row).
+ */
+export const SHARE_UNIT = 720_720
+
 /** At most this many label buckets: a long TTL gets longer label buckets, not more of them. */
 export const MAX_LABEL_BUCKETS = 720
 
@@ -78,14 +84,18 @@ export class Bucket {
   dirty = false
   total = 0
   totalPositive = 0
-  /** Requests: each row adds its share, 1 / (rows of its request), so a request counts once. */
+  /**
+   * Requests, in SHARE_UNITs: each row adds its share, 1 / (rows of its request), so a request
+   * counts once. Whole units so that sums are exact in any order: a shard merge adds the same
+   * shares in another order than a single monitor and must not round a request differently.
+   */
   requests = 0
   readonly n: Uint32Array
   readonly pos: Uint32Array
   readonly scoreHist: Uint32Array
   readonly latHist: Uint32Array
   /**
-   * Latency of every request (the latency SLO): each row adds its share of its request, so one
+   * Latency of every request (the latency SLO), in SHARE_UNITs: each row adds its share of its request, so one
    * 1024-row request weighs what a one-row request does, not 1024 of them (issue 14, defect 4).
    */
   readonly latAll: Float64Array
@@ -235,8 +245,9 @@ export class SlidingWindow {
     this.layout.cellsOf(groupIds, at, cells)
     const sb = this.scoreBin(score)
     const lb = latencyBin(latencyMs)
-    b.latAll[lb]! += requestShare
-    b.requests += requestShare
+    const share = Math.round(requestShare * SHARE_UNIT)
+    b.latAll[lb]! += share
+    b.requests += share
     const bins = this.scoreBins
     for (let a = 0; a < cells.length; a++) {
       const c = cells[a]!
