@@ -3,7 +3,12 @@
 // monitor's (every count, rate and gap; float sums within 1e-12, as they add in another order),
 // labels joined as the single monitor joins them. One shard stopped mid-stream: the other two
 // take its partitions, rebuild them, and the merged report equals the single monitor's again.
+// Two shards run in this process; the third is a `fairgate monitor` process (dist/, so
+// `npm run build` first), killed with SIGKILL mid-stream: it leaves no goodbye to the group.
 import t, { type Test } from 'tap'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Kafka, logLevel, type Producer } from 'kafkajs'
 import { createMonitor } from '../../src/create-monitor.js'
 import { createShardedMonitor, type ShardedMonitorService } from '../../src/create-monitor-shard.js'
@@ -12,6 +17,7 @@ import type { FairnessReport } from '../../src/monitor/index.js'
 import { nextPredictionId } from '../../src/prediction-id.js'
 import { MODELS_DIR, silentLog } from '../helpers/gateway.js'
 import { sharedBroker, uniquePrefix } from '../helpers/kafka.js'
+import { monitorCli } from '../helpers/process.js'
 import { waitFor } from '../helpers/wait.js'
 
 const PARTITIONS = 6
@@ -64,7 +70,7 @@ async function untilEqual (t: Test, s: ShardedMonitorService, single: { monitor:
   }
 }
 
-t.test('3 monitor shards over 6 partitions report what one monitor reports, also after one stops', async t => {
+t.test('3 monitor shards over 6 partitions report what one monitor reports, also after one is killed', async t => {
   const brokers = await sharedBroker(t)
   const prefix = uniquePrefix()
   const kafka = new Kafka({ clientId: 'shards-test', brokers: [brokers], logLevel: logLevel.NOTHING })
@@ -76,35 +82,50 @@ t.test('3 monitor shards over 6 partitions report what one monitor reports, also
   await producer.connect()
   t.teardown(async () => { await producer.disconnect() })
 
-  const config = (replica: string, sharded: boolean): ReturnType<typeof validateConfig> => validateConfig({ kafka: { brokers: [brokers], topic_prefix: prefix }, models: { dir: MODELS_DIR }, policy: { evaluate: false }, monitor: { ...monitorCfg, sharded }, replica })
+  const input = (replica: string, sharded: boolean) => ({ kafka: { brokers: [brokers], topic_prefix: prefix }, models: { dir: MODELS_DIR }, policy: { evaluate: false }, monitor: { ...monitorCfg, sharded }, replica })
+  const config = (replica: string, sharded: boolean): ReturnType<typeof validateConfig> => validateConfig(input(replica, sharded))
+  const file = join(mkdtempSync(join(tmpdir(), 'fg-shards-')), 'fairgate.yaml')
+  writeFileSync(file, JSON.stringify(input('s3', true))) // JSON is YAML
   let sent = 0
   let sentLabels = 0
   sentLabels += await produce(producer, prefix, 2000); sent += 2000
 
   const single = createMonitor(config('single', false), { log: silentLog })
-  const shards: ShardedMonitorService[] = ['s1', 's2', 's3'].map(r => createShardedMonitor(config(r, true), { log: silentLog }))
+  const shards: ShardedMonitorService[] = ['s1', 's2'].map(r => createShardedMonitor(config(r, true), { log: silentLog }))
   t.teardown(async () => { await Promise.allSettled([single.stop(), ...shards.map(s => s.stop())]) })
+  const third = await monitorCli({ FAIRGATE_CONFIG: file })
+  t.teardown(() => { third.child.kill('SIGKILL') })
   await Promise.all([single.start(), ...shards.map(s => s.start())])
+  const thirdOwns = async (): Promise<number[]> => { try { return ((await (await fetch(`${third.url}/v1/monitor`)).json()) as { owned?: number[] }).owned ?? [] } catch { return [] } }
 
   sentLabels += await produce(producer, prefix, 2000); sent += 2000
   const singleAt = (n: number, l: number) => async (): Promise<boolean> => total(single.monitor.report('income')) === n && labelled(single.monitor.report('income')) === l
   await waitFor('the single monitor counted every event and label', singleAt(sent, sentLabels), 60_000)
-  await waitFor('three shards own two partitions each', () => shards.every(s => s.owned().length === 2), 60_000)
+  await waitFor('three shards own two partitions each', async () => shards.every(s => s.owned().length === 2) && (await thirdOwns()).length === 2, 60_000)
   for (const s of shards) await untilEqual(t, s, single, 30_000)
   const merged = shards[0]!.monitor.report('income')!
   t.equal(total(merged), sent, `merged: all ${sent} predictions`)
   t.equal(labelled(merged), sentLabels, `merged: all ${sentLabels} labels joined`)
   t.same(norm(merged), norm(single.monitor.report('income')), 'merged report = single monitor report (every count, rate, gap)')
   t.equal(merged.incomplete, undefined, 'complete')
-  t.same(shards.flatMap(s => s.owned()).sort(), [0, 1, 2, 3, 4, 5], 'each partition owned once')
+  const gone = await thirdOwns()
+  t.same([...shards.flatMap(s => s.owned()), ...gone].sort(), [0, 1, 2, 3, 4, 5], 'each partition owned once')
+  const fleetView = ((await (await fetch(`${third.url}/v1/fairness?model=income`)).json()) as { models: FairnessReport[] }).models[0]
+  t.same(norm(fleetView), norm(single.monitor.report('income')), 'the process shard serves the same fleet report on /v1/fairness')
 
-  // Mid-stream: events keep coming while shard 3 stops.
-  const stopped = shards.pop()!
-  const gone = stopped.owned()
+  // Mid-stream: events keep coming while shard 3 is killed.
   const producing = (async () => { for (let i = 0; i < 5; i++) { sentLabels += await produce(producer, prefix, 400); sent += 400; await new Promise(resolve => setTimeout(resolve, 200)) } })()
-  await stopped.stop()
+  await new Promise(resolve => setTimeout(resolve, 300))
+  third.child.kill('SIGKILL')
+  await third.exited
   await producing
-  await waitFor('the two remaining shards own every partition', () => shards.flatMap(s => s.owned()).length === PARTITIONS, 60_000)
+  // Until the group notices (session timeout 10 s), the killed shard's partitions go stale (5 s).
+  const seen = new Set<number>()
+  await waitFor('the two remaining shards own every partition', () => {
+    for (const p of shards[0]!.monitor.report('income')!.incomplete?.partitions ?? []) seen.add(p)
+    return shards.flatMap(s => s.owned()).length === PARTITIONS
+  }, 60_000)
+  t.same([...seen].sort(), [...gone].sort(), 'meanwhile the report said incomplete, naming exactly the killed shard\'s partitions')
   t.ok(gone.every(p => shards.some(s => s.owned().includes(p))), `shard 3's partitions ${gone.join(', ')} were taken over`)
   await waitFor('the single monitor counted the new events', singleAt(sent, sentLabels), 60_000)
   for (const s of shards) await untilEqual(t, s, single, 60_000)
