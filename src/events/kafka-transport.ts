@@ -37,7 +37,7 @@ export class KafkaTransport {
   private get live (): Worker {
     if (this.worker !== null) return this.worker
     const entry = workerEntry(import.meta.url, 'kafka-worker')
-    const w = new Worker(entry.url, { workerData: { ...this.init, ...entry.workerData }, name: 'fairgate-kafka' })
+    const w = new Worker(entry.url, { workerData: { ...this.init, ...entry.workerData }, ...(entry.execArgv !== undefined ? { execArgv: entry.execArgv } : {}), name: 'fairgate-kafka' })
     // The HTTP server and the publisher's own timers decide the process's lifetime, not this.
     w.unref()
     w.on('message', (m: FromWorker) => { this.onMessage(m) })

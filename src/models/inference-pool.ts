@@ -89,7 +89,7 @@ export class InferencePool {
     // The thread kept for short batches stays at normal priority; the others yield the CPU to it
     // and to the HTTP thread (see models.inference_nice).
     const nice = this.size > 1 && i < this.size - 1 ? this.cfg.inference_nice : 0
-    const worker = new Worker(entry.url, { workerData: { models: this.cfg, nice, ...entry.workerData }, name: `fairgate-inference-${i}` })
+    const worker = new Worker(entry.url, { workerData: { models: this.cfg, nice, ...entry.workerData }, ...(entry.execArgv !== undefined ? { execArgv: entry.execArgv } : {}), name: `fairgate-inference-${i}` })
     const th: Thread = { worker, calls: new Map(), running: null }
     worker.on('message', (m: PoolReply) => {
       if (m.t === 'log') { this.log[m.level](m.obj, m.msg); return }
