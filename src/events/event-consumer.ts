@@ -7,6 +7,7 @@ import { Kafka, logLevel, type Consumer, type EachBatchPayload } from 'kafkajs'
 import './kafkajs-request-queue.js'
 import type { Config } from '../config/index.js'
 import type { Logger } from '../models/index.js'
+import { eventValue } from './event-value.js'
 import { readFeedbackRecord } from './feedback-record.js'
 import type { FeedbackEvent, PredictionEvent } from './schema.js'
 import { whenTopicsReadable } from './topic-offsets.js'
@@ -70,14 +71,8 @@ export async function consumeEvents (opts: { config: Config, log: Logger, handle
     eachBatch: async ({ batch }: EachBatchPayload) => {
       const isPrediction = batch.topic === topics.predictions
       for (const m of batch.messages) {
-        let ev: unknown
-        try {
-          ev = JSON.parse(m.value?.toString() ?? '')
-        } catch {
-          skipped++
-          continue
-        }
-        if (ev === null || typeof ev !== 'object') { skipped++; continue }
+        const ev = eventValue(m.value)
+        if (ev === null) { skipped++; continue }
         if (isPrediction) {
           handlers.onPrediction(ev as PredictionEvent)
           continue

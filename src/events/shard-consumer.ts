@@ -12,6 +12,7 @@ import { Kafka, logLevel, AssignerProtocol, type Consumer, type EachBatchPayload
 import './kafkajs-request-queue.js'
 import type { Config } from '../config/index.js'
 import type { Logger } from '../models/index.js'
+import { eventValue } from './event-value.js'
 import { readFeedbackRecord } from './feedback-record.js'
 import type { FeedbackEvent, PredictionEvent } from './schema.js'
 import { whenTopicsReadable } from './topic-offsets.js'
@@ -150,14 +151,8 @@ export async function consumeShard (opts: { config: Config, log: Logger, handler
         const off = Number(m.offset)
         if (off < o.next[ti]!) continue // before the seek, or read before a rebalance
         o.next[ti] = off + 1
-        let ev: unknown
-        try {
-          ev = JSON.parse(m.value?.toString() ?? '')
-        } catch {
-          skipped++
-          continue
-        }
-        if (ev === null || typeof ev !== 'object') { skipped++; continue }
+        const ev = eventValue(m.value)
+        if (ev === null) { skipped++; continue }
         if (ti === 0) { handlers.onPrediction(part, ev as PredictionEvent); continue }
         const fb = readFeedbackRecord(ev)
         if ('invalid' in fb) { skipped++; handlers.onInvalidFeedback?.(fb.invalid) } else handlers.onFeedback(part, fb)

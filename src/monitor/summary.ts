@@ -73,19 +73,13 @@ class Writer {
 
   f64 (x: number): void { this.ensure(8); this.buf.writeDoubleLE(x, this.len); this.len += 8 }
 
-  ints (a: ArrayLike<number>): void {
-    let nnz = 0
-    for (let i = 0; i < a.length; i++) if (a[i] !== 0) nnz++
-    this.varint(nnz)
-    let last = -1
-    for (let i = 0; i < a.length; i++) {
-      const x = a[i]!
-      if (x === 0) continue
-      this.varint(i - last - 1); this.varint(x); last = i
-    }
-  }
+  /** Non-negative integers (counters), sparse: most cells of a bucket are zero. */
+  ints (a: ArrayLike<number>): void { this.sparse(a, false) }
 
-  floats (a: Float64Array): void {
+  /** Any doubles (sums), sparse the same way. */
+  floats (a: Float64Array): void { this.sparse(a, true) }
+
+  private sparse (a: ArrayLike<number>, doubles: boolean): void {
     let nnz = 0
     for (let i = 0; i < a.length; i++) if (a[i] !== 0) nnz++
     this.varint(nnz)
@@ -93,7 +87,9 @@ class Writer {
     for (let i = 0; i < a.length; i++) {
       const x = a[i]!
       if (x === 0) continue
-      this.varint(i - last - 1); this.f64(x); last = i
+      this.varint(i - last - 1)
+      if (doubles) this.f64(x); else this.varint(x)
+      last = i
     }
   }
 }
