@@ -4,6 +4,8 @@
 // which case we are in, so no stale dist/ file can be picked up by the tests. tsx does not
 // register itself in workers, so a .ts worker under tsx starts through a small bootstrap; a
 // loader that does (ts-node's, through execArgv) loads the .ts sibling directly.
+import { Worker } from 'node:worker_threads'
+
 export interface WorkerEntry { url: URL, workerData: Record<string, unknown>, execArgv?: string[] }
 
 // Both `tsx file.ts` and `node --import tsx` put tsx's loader in execArgv.
@@ -31,4 +33,20 @@ function withoutImports (argv: string[]): string[] {
     else if (!argv[i]!.startsWith('--import=')) out.push(argv[i]!)
   }
   return out
+}
+
+/** Starts the worker `name` beside the calling module, with workerData and a thread name. */
+export function startWorker (callerUrl: string, name: string, workerData: Record<string, unknown>, threadName: string): Worker {
+  const entry = workerEntry(callerUrl, name)
+  const data = { ...workerData, ...entry.workerData }
+  if (entry.execArgv === undefined) return new Worker(entry.url, { workerData: data, name: threadName })
+  try {
+    return new Worker(entry.url, { workerData: data, execArgv: entry.execArgv, name: threadName })
+  } catch (err) {
+    // A per-process flag of the parent's (--expose-gc, a V8 option) is refused as a worker's own
+    // execArgv, though inheriting it is allowed: inherit them all then, preloads included (a
+    // slower thread start, the same code).
+    if ((err as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw err
+    return new Worker(entry.url, { workerData: data, name: threadName })
+  }
 }

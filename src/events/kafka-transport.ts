@@ -3,9 +3,9 @@
 // transport holds no delivery state: if the worker dies, every pending call is rejected (the
 // publisher counts the in-flight send as failed and re-sends it after reconnecting), the crash
 // is logged and reported through onCrash, and the next connect() starts a fresh worker.
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import type { Logger } from '../models/index.js'
-import { workerEntry } from '../worker-url.js'
+import { startWorker } from '../worker-url.js'
 import type { ContentRefusal, FromWorker, LaneDef, ToWorker, WireBatch, WorkerInit } from './wire.js'
 
 /** A send refused for its content (wire.ts ContentRefusal): split it, never re-send it as is. */
@@ -36,8 +36,7 @@ export class KafkaTransport {
   /** The running worker, started on demand. */
   private get live (): Worker {
     if (this.worker !== null) return this.worker
-    const entry = workerEntry(import.meta.url, 'kafka-worker')
-    const w = new Worker(entry.url, { workerData: { ...this.init, ...entry.workerData }, ...(entry.execArgv !== undefined ? { execArgv: entry.execArgv } : {}), name: 'fairgate-kafka' })
+    const w = startWorker(import.meta.url, 'kafka-worker', { ...this.init }, 'fairgate-kafka')
     // The HTTP server and the publisher's own timers decide the process's lifetime, not this.
     w.unref()
     w.on('message', (m: FromWorker) => { this.onMessage(m) })

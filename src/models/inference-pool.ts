@@ -13,12 +13,12 @@
 // from post to answer (one batch per thread, so that is the run alone), as the median of the
 // recent runs (run-cost.ts), so it keeps following the machine while serving. The extra hop between
 // batches costs ~tens of µs.
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import { systemClock, type Clock } from '../clock.js'
 import type { Config } from '../config/index.js'
 import { expectedMs, learn, newRunCost, seed, type RunCost } from './run-cost.js'
 import { HysteresisGate } from './hysteresis-gate.js'
-import { workerEntry } from '../worker-url.js'
+import { startWorker } from '../worker-url.js'
 import type { Logger, Provider, SessionIo } from './session.js'
 
 export type PoolRequest =
@@ -85,11 +85,10 @@ export class InferencePool {
   }
 
   private spawn (i: number): Thread {
-    const entry = workerEntry(import.meta.url, 'inference-worker')
     // The thread kept for short batches stays at normal priority; the others yield the CPU to it
     // and to the HTTP thread (see models.inference_nice).
     const nice = this.size > 1 && i < this.size - 1 ? this.cfg.inference_nice : 0
-    const worker = new Worker(entry.url, { workerData: { models: this.cfg, nice, ...entry.workerData }, ...(entry.execArgv !== undefined ? { execArgv: entry.execArgv } : {}), name: `fairgate-inference-${i}` })
+    const worker = startWorker(import.meta.url, 'inference-worker', { models: this.cfg, nice }, `fairgate-inference-${i}`)
     const th: Thread = { worker, calls: new Map(), running: null }
     worker.on('message', (m: PoolReply) => {
       if (m.t === 'log') { this.log[m.level](m.obj, m.msg); return }
