@@ -1,8 +1,9 @@
 // Per-variant metrics and the drift baseline of a model on a labelled table, computed by running
 // every variant through fairgate's own runtime (encoder, session, decision rule), so the figures
 // in model.yaml are those of the served model, not of the training framework (`fairgate init --eval`).
-import type { Manifest } from './manifest.js'
-import type { ModelRuntime, VariantRuntime } from './registry.js'
+// The AUC is the offline evaluation's own (roc.ts).
+import type { Manifest, ModelRuntime, VariantRuntime } from '../models/index.js'
+import { rocAuc } from './roc.js'
 
 export interface LabelledRecord {
   record: Record<string, unknown>
@@ -45,22 +46,6 @@ export async function scoreRows (model: ModelRuntime, v: VariantRuntime, rows: r
   return { scores, decisions }
 }
 
-function auc (scores: Float32Array, labels: readonly number[]): number | undefined {
-  const idx = Array.from(scores.keys()).sort((a, b) => scores[a]! - scores[b]!)
-  let pos = 0
-  let rankSum = 0
-  // Average ranks over ties (Mann–Whitney U).
-  for (let i = 0; i < idx.length;) {
-    let j = i
-    while (j + 1 < idx.length && scores[idx[j + 1]!] === scores[idx[i]!]) j++
-    const rank = (i + j) / 2 + 1
-    for (let k = i; k <= j; k++) if (labels[idx[k]!] === 1) { pos++; rankSum += rank }
-    i = j + 1
-  }
-  const neg = idx.length - pos
-  return pos === 0 || neg === 0 ? undefined : (rankSum - pos * (pos + 1) / 2) / (pos * neg)
-}
-
 /** accuracy, AUC and per-group n, selection rate, TPR, FPR and accuracy of one variant. */
 export function metricsOf (model: ModelRuntime, rows: readonly LabelledRecord[], scores: Float32Array, decisions: Uint8Array): Metrics {
   const labels = rows.map(r => r.label)
@@ -82,8 +67,8 @@ export function metricsOf (model: ModelRuntime, rows: readonly LabelledRecord[],
       groups[attr][value] = { n, selection_rate: sel / n, ...(p > 0 ? { tpr: tp / p } : {}), ...(n - p > 0 ? { fpr: fp / (n - p) } : {}), accuracy: ok / n }
     }
   })
-  const a = auc(scores, labels)
-  return { accuracy: correct / rows.length, ...(a === undefined ? {} : { auc: a }), groups }
+  const a = rocAuc(scores, labels)
+  return { accuracy: correct / rows.length, ...(a === null ? {} : { auc: a }), groups }
 }
 
 /** The drift baseline of one variant's scores: per group, n, selection rate and the histogram. */
