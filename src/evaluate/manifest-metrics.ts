@@ -1,9 +1,11 @@
 // Per-variant metrics and the drift baseline of a model on a labelled table, computed by running
 // every variant through fairgate's own runtime (encoder, session, decision rule), so the figures
 // in model.yaml are those of the served model, not of the training framework (`fairgate init --eval`).
-// The AUC is the offline evaluation's own (roc.ts).
+// Scored, decided and AUC-ranked by the offline evaluation's own code (score.ts, roc.ts).
 import type { Manifest, ModelRuntime, VariantRuntime } from '../models/index.js'
+import type { Dataset } from './dataset.js'
 import { rocAuc } from './roc.js'
+import { decide, scoreAll } from './score.js'
 
 export interface LabelledRecord {
   record: Record<string, unknown>
@@ -22,28 +24,23 @@ const CHUNK = 256
 
 /** Scores and decisions of one ready variant on every row, in row order. */
 export async function scoreRows (model: ModelRuntime, v: VariantRuntime, rows: readonly LabelledRecord[]): Promise<{ scores: Float32Array, decisions: Uint8Array }> {
-  const w = model.width
+  const ds = packRows(model, rows)
+  const scores = await scoreAll(v, ds, CHUNK)
+  return { scores, decisions: decide(v, ds, scores) }
+}
+
+/** The rows encoded as evaluate's table, with the model's own encoder and group index. */
+function packRows (model: ModelRuntime, rows: readonly LabelledRecord[]): Dataset {
+  const width = model.width
   const attrs = model.groups.size
-  const scores = new Float32Array(rows.length)
-  const decisions = new Uint8Array(rows.length)
-  const input = new Float32Array(CHUNK * w)
-  const ids = new Int16Array(CHUNK * Math.max(1, attrs))
-  const thr = new Float64Array(CHUNK)
-  for (let at = 0; at < rows.length; at += CHUNK) {
-    const n = Math.min(CHUNK, rows.length - at)
-    for (let r = 0; r < n; r++) {
-      const row = rows[at + r]!
-      model.encoder.encode(row.record, input, r * w, `row ${at + r + 1}`)
-      model.groups.parse(row.group, ids, r * attrs, `row ${at + r + 1} groups`)
-    }
-    const s = await v.run(input, n)
-    v.rule.thresholds(ids, attrs, true, thr, n)
-    for (let r = 0; r < n; r++) {
-      scores[at + r] = s[r]!
-      decisions[at + r] = s[r]! >= thr[r]! ? 1 : 0
-    }
+  const ds: Dataset = { file: '(rows)', rows: rows.length, width, attrs, input: new Float32Array(rows.length * width), groups: new Int16Array(rows.length * attrs), labels: new Int8Array(rows.length) }
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!
+    model.encoder.encode(row.record, ds.input, r * width, `row ${r + 1}`)
+    model.groups.parse(row.group, ds.groups, r * attrs, `row ${r + 1} groups`)
+    ds.labels[r] = row.label
   }
-  return { scores, decisions }
+  return ds
 }
 
 /** accuracy, AUC and per-group n, selection rate, TPR, FPR and accuracy of one variant. */

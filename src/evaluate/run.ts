@@ -14,6 +14,7 @@ import { groupTables, type AttributeTable } from './groups.js'
 import { FRONTIER_BATCH, modelBytes, sessionMemory, timeBatches, type Cost, type LatencyOptions } from './latency.js'
 import { evenPicks, membership, side, type Membership } from './membership.js'
 import { quality, type Quality } from './quality.js'
+import { decide, scoreAll } from './score.js'
 
 export interface EvaluateOptions {
   config: Config
@@ -95,24 +96,6 @@ function policyOf (config: Config, models: ModelRuntime[], name: string): Policy
     if ((err as { code?: string }).code === FG_ERR_POLICY_DIR.code) return null
     throw err
   }
-}
-
-async function scoreAll (v: VariantRuntime, ds: Dataset, batch: number): Promise<Float32Array> {
-  const out = new Float32Array(ds.rows)
-  for (let r = 0; r < ds.rows; r += batch) {
-    const rows = Math.min(batch, ds.rows - r)
-    const s = await v.run(ds.input.subarray(r * ds.width, (r + rows) * ds.width), rows)
-    out.set(s.subarray(0, rows), r)
-  }
-  return out
-}
-
-function decide (v: VariantRuntime, ds: Dataset, scores: Float32Array): Uint8Array {
-  const thr = new Float64Array(ds.rows)
-  v.rule.thresholds(ds.groups, ds.attrs, true, thr, ds.rows)
-  const d = new Uint8Array(ds.rows)
-  for (let r = 0; r < ds.rows; r++) d[r] = scores[r]! >= thr[r]! ? 1 : 0
-  return d
 }
 
 function labelledIndex (ds: Dataset): number[] {

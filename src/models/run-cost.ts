@@ -27,12 +27,18 @@ export function newRunCost (): RunCost {
 
 export function expectedMs (c: RunCost, rows: number): number { return c.fixedMs + rows * c.rowMs }
 
-/** Median of the first n entries of ring (sorted in scratch; no allocation). */
+/**
+ * Median of the first n (≤ COST_SAMPLES) entries of ring. Insertion sort in scratch: n is at most
+ * 15, and it runs after every batch, so it makes no typed-array views (subarray allocates one).
+ */
 function medianOf (ring: Float64Array, n: number, scratch: Float64Array): number {
-  const s = scratch.subarray(0, n)
-  s.set(ring.subarray(0, n))
-  s.sort()
-  return n % 2 === 1 ? s[n >> 1] as number : ((s[(n >> 1) - 1] as number) + (s[n >> 1] as number)) / 2
+  for (let i = 0; i < n; i++) {
+    const x = ring[i]!
+    let j = i - 1
+    while (j >= 0 && scratch[j]! > x) { scratch[j + 1] = scratch[j]!; j-- }
+    scratch[j + 1] = x
+  }
+  return n % 2 === 1 ? scratch[n >> 1]! : (scratch[(n >> 1) - 1]! + scratch[n >> 1]!) / 2
 }
 
 /** Feeds one run's time into the cost: the part it shows gets a new sample and its median. */

@@ -16,6 +16,17 @@ t.test('one outlier moves neither part', async t => {
   t.ok(Math.abs(c.rowMs - rowMs) < 1e-4, `a 50 ms batch is ignored (${c.rowMs})`)
 })
 
+t.test('the estimate is the exact median of the samples, odd and even counts, in any arrival order', async t => {
+  const c = newRunCost()
+  // One-row runs with no per-row cost yet: each sample is the run's own time.
+  const times = [5, 1, 4, 2, 3, 9, 0.5]
+  const want = [5, 3, 4, 3, 3, 3.5, 3]
+  times.forEach((ms, i) => { learn(c, 1, ms); t.equal(c.fixedMs, want[i], `after ${times.slice(0, i + 1).join(', ')}`) })
+  // The ring wraps: after COST_SAMPLES more samples of 7 only 7s are left.
+  for (let i = 0; i < COST_SAMPLES; i++) learn(c, 1, 7)
+  t.equal(c.fixedMs, 7)
+})
+
 t.test('a lasting change takes over once it is most of the window, and old samples leave it', async t => {
   const c = newRunCost()
   seed(c, 0.1, 0.01)
