@@ -32,7 +32,7 @@ t.test('encoder reproduces training-time encoding of the first 200 eval rows', a
 })
 
 t.test('every variant matches the golden probabilities within 1e-5, in any batching', async t => {
-  const cfg = validateConfig({ models: { dir: MODELS_DIR, warmup_runs: 0 } })
+  const cfg = validateConfig({ models: { dir: MODELS_DIR, warmup_runs: 0, inference_threads: 0 } })
   const reg = new ModelRegistry(cfg.models, 256, silentLog)
   reg.discover()
   await reg.load()
@@ -62,7 +62,7 @@ t.test('every variant matches the golden probabilities within 1e-5, in any batch
 })
 
 t.test('variants of one file share one session', async t => {
-  const cfg = validateConfig({ models: { dir: MODELS_DIR, warmup_runs: 0 } })
+  const cfg = validateConfig({ models: { dir: MODELS_DIR, warmup_runs: 0, inference_threads: 0 } })
   const reg = new ModelRegistry(cfg.models, 8, silentLog)
   reg.discover()
   await reg.load()
@@ -129,7 +129,7 @@ t.test('with inference threads, small batches of a cheap variant run on the HTTP
 })
 
 t.test('a variant whose sha256 does not match is not ready; the others serve', async t => {
-  const cfg = validateConfig({ models: { dir: MODELS_DIR, warmup_runs: 0 } })
+  const cfg = validateConfig({ models: { dir: MODELS_DIR, warmup_runs: 0, inference_threads: 0 } })
   const reg = new ModelRegistry(cfg.models, 8, silentLog)
   reg.discover()
   const m = reg.model('income')
