@@ -4,13 +4,17 @@
 //     record decoding alone (eachBatch that does nothing), + JSON.parse of every value, and the
 //     whole shard path (fetch → decode → feed → window update). process.cpuUsage (user + system,
 //     every thread) per event, so a machine shared with others does not skew it as wall rates do.
-//  2. End-to-end lag under a steady 20,000 events/s: from a prediction's send to its count in the
-//     merged report of a shard (summaries every monitor.summary_interval_ms).
+//  2. End-to-end lag under a steady BENCH_RATE (20,000) events/s for BENCH_SECONDS (20): from a
+//     prediction's due time to its count in the merged report of a shard (2 shards, summaries
+//     every second), with the producer in its own process (lib/paced-producer.ts, open loop); it
+//     prints the rate achieved, the rate consumed, and whether every event reached the report.
+// BENCH_ONLY=cpu or lag runs one part; BENCH_EVENTS, BENCH_ROUNDS size part 1.
 import { randomBytes } from 'node:crypto'
-import { Kafka, logLevel, type Producer } from 'kafkajs'
-import { createShardedMonitor } from '../src/create-monitor-shard.js'
+import { loadavg } from 'node:os'
+import { Kafka, logLevel } from 'kafkajs'
+import { createShardedMonitor, type ShardedMonitorService } from '../src/create-monitor-shard.js'
 import { validateConfig } from '../src/config/index.js'
-import { nextPredictionId } from '../src/prediction-id.js'
+import { startPacedProducer } from './lib/paced-producer.js'
 
 const brokers = process.env.KAFKA_BROKERS ?? ''
 if (brokers === '') { console.error('KAFKA_BROKERS is not set: run through node scripts/kafka-broker.mjs run -- npm run bench:shard'); process.exit(2) }
@@ -18,20 +22,10 @@ const N = Number(process.env.BENCH_EVENTS ?? 200_000)
 const RATE = Number(process.env.BENCH_RATE ?? 20_000)
 const PARTITIONS = 6
 const silent = { info () {}, warn () {}, error () {} }
-const SEX = ['Female', 'Male']
-const RACE = ['Amer-Indian-Eskimo', 'Asian-Pac-Islander', 'Black', 'Other', 'White']
-
-/** One prediction event as the gateway's PredictionEncoder writes it (value and CloudEvents headers). */
-function event (i: number): { key: string, value: string, headers: Record<string, string>, timestamp: string } {
-  const id = nextPredictionId()
-  const ts = Date.now()
-  const score = ((i * 2654435761) % 1000) / 1000
-  const value = `{"id":"${id}","request_id":"${id}","ts":${ts},"model":"income","variant":"${['full', 'distilled', 'fair'][i % 3]}","score":${score},"decision":${score >= 0.5 ? 1 : 0},"threshold":0.5,"latency_ms":${(i % 97) / 10},"queue_ms":0.1,"batch_size":8,"request_rows":1,"replica":"bench","groups":{"sex":"${SEX[i % 2]}","race":"${RACE[i % 5]}"}}`
-  return { key: id, value, headers: { ce_specversion: '1.0', ce_id: id, ce_type: 'io.fairgate.prediction.v1', ce_source: 'fairgate/bench', ce_time: new Date(ts).toISOString(), 'content-type': 'application/json' }, timestamp: String(ts) }
-}
-
-async function fill (producer: Producer, topic: string, n: number, from = 0): Promise<void> {
-  for (let i = 0; i < n; i += 2000) await producer.send({ topic, messages: Array.from({ length: Math.min(2000, n - i) }, (_, k) => event(from + i + k)) })
+/** Fills `topic` with n prediction events as the gateway writes them, from the paced producer's process. */
+async function fill (topic: string, n: number): Promise<void> {
+  const done = await startPacedProducer({ brokers: [brokers], topic, partitions: PARTITIONS, rate: 0, count: n, tickMs: 0 }).done
+  if (done.acked !== n) throw new Error(`filling ${topic}: ${done.acked} of ${n} events acked`)
 }
 
 const cpuUs = (c: NodeJS.CpuUsage): number => c.user + c.system
@@ -67,17 +61,22 @@ async function main (): Promise<void> {
   await admin.connect()
   await admin.createTopics({ waitForLeaders: true, topics: [{ topic: `${prefix}predictions`, numPartitions: PARTITIONS }, { topic: `${prefix}feedback`, numPartitions: PARTITIONS }, { topic: `${prefix}decisions`, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] })
   await admin.disconnect()
-  const producer = kafka.producer()
-  await producer.connect()
-  console.log(`filling ${prefix}predictions with ${N} prediction events (${PARTITIONS} partitions)…`)
-  await fill(producer, `${prefix}predictions`, N)
-
+  const only = process.env.BENCH_ONLY ?? ''
   const topic = `${prefix}predictions`
+  const config = validateConfig({ kafka: { brokers: [brokers], topic_prefix: prefix }, models: { dir: 'models' }, policy: { evaluate: false }, monitor: { sharded: true, intersections: [['sex', 'race']] }, replica: 'bench' })
+  console.log(`load average ${loadavg().map(l => l.toFixed(2)).join(' ')}`)
+  if (only !== 'lag') await cpuPerEvent(kafka, topic, prefix, config)
+  if (only !== 'cpu') await lagUnderRate(kafka, config)
+}
+
+/** 1. CPU per event of each stage, reading a topic filled beforehand. */
+async function cpuPerEvent (kafka: Kafka, topic: string, prefix: string, config: ReturnType<typeof validateConfig>): Promise<void> {
+  console.log(`filling ${prefix}predictions with ${N} prediction events (${PARTITIONS} partitions)…`)
+  await fill(topic, N)
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
   const fetchOnly: number[] = []
   const parse: number[] = []
   const shard: number[] = []
-  const config = validateConfig({ kafka: { brokers: [brokers], topic_prefix: prefix }, models: { dir: 'models' }, policy: { evaluate: false }, monitor: { sharded: true, intersections: [['sex', 'race']] }, replica: 'bench' })
   for (let r = 0; r < rounds; r++) {
     fetchOnly.push(await stage(kafka, topic, N, () => {}))
     let sink = 0
@@ -103,49 +102,79 @@ async function main (): Promise<void> {
   console.log(`  + JSON.parse of the value:               ${med(parse)}  → ${perCore(parse)}`)
   console.log(`  shard path (fetch → decode → window):    ${med(shard)}  → ${perCore(shard)}`)
 
-  // 2. Lag under a steady RATE: two shards, summaries every second (the default).
+}
+
+/** What the merged report of one shard counts: predictions of every variant in the window. */
+function counted (svc: ShardedMonitorService): number {
+  const r = svc.monitor.report('income')
+  return Object.values(r?.variants ?? {}).reduce((s, v) => s + v.n, 0)
+}
+
+/** Predictions the shards have read (each its own partitions). */
+function consumed (shards: ShardedMonitorService[]): number {
+  return shards.reduce((s, svc) => s + (svc.status() as { predictions: number }).predictions, 0)
+}
+
+/**
+ * 2. End-to-end lag under a steady RATE: two shards in this process (summaries every 1 s, the
+ * default), the producer in its own (lib/paced-producer.ts). Event i is due at t0 + i / RATE;
+ * when the merged report counts c events, it is behind the offered stream by now − due(c): that
+ * is the lag, and it includes any backlog of the producer (open loop), so a producer that falls
+ * behind shows as lag, and its achieved rate is printed next to it.
+ */
+async function lagUnderRate (kafka: Kafka, config: ReturnType<typeof validateConfig>): Promise<void> {
   const lagPrefix = `benchlag${randomBytes(3).toString('hex')}.`
   const lagConfig = validateConfig({ ...config, kafka: { brokers: [brokers], topic_prefix: lagPrefix }, monitor: { ...config.monitor, summary_interval_ms: 1_000, refresh_ms: 0 } })
-  const admin2 = kafka.admin()
-  await admin2.connect()
-  await admin2.createTopics({ waitForLeaders: true, topics: [{ topic: `${lagPrefix}predictions`, numPartitions: PARTITIONS }, { topic: `${lagPrefix}feedback`, numPartitions: PARTITIONS }, { topic: `${lagPrefix}decisions`, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] })
-  await admin2.disconnect()
+  const admin = kafka.admin()
+  await admin.connect()
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: `${lagPrefix}predictions`, numPartitions: PARTITIONS }, { topic: `${lagPrefix}feedback`, numPartitions: PARTITIONS }, { topic: `${lagPrefix}decisions`, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] })
+  await admin.disconnect()
   const shards = [createShardedMonitor({ ...lagConfig, replica: 'a' }, { log: silent }), createShardedMonitor({ ...lagConfig, replica: 'b' }, { log: silent })]
   await Promise.all(shards.map(s => s.start()))
+  // Both shards own their partitions before the first event is due.
+  while (shards.some(s => s.owned().length === 0) || shards.reduce((n, s) => n + s.owned().length, 0) < PARTITIONS) await new Promise(resolve => setTimeout(resolve, 50))
   const seconds = Number(process.env.BENCH_SECONDS ?? 20)
-  const sentAt: Array<[number, number]> = [] // [time, total sent]
-  let sent = 0
-  const tick = 50
-  const perTick = Math.round(RATE * tick / 1000)
-  const t0 = Date.now()
+  const tickMs = Number(process.env.BENCH_TICK_MS ?? 20)
+  const warmMs = 3_000
+  const producer = startPacedProducer({ brokers: [brokers], topic: `${lagPrefix}predictions`, partitions: PARTITIONS, rate: RATE, count: Math.round(RATE * seconds), tickMs })
+  const t0 = await producer.started
   const lags: number[] = []
+  interface Sample { at: number, acked: number, consumed: number, cpu: NodeJS.CpuUsage }
+  let first: Sample | null = null
+  let last: Sample | null = null
   const sampler = setInterval(() => {
-    const r = shards[0]!.monitor.report('income')
-    const counted = Object.values(r?.variants ?? {}).reduce((s, v) => s + v.n, 0)
     const now = Date.now()
-    // The first send after which the sent total reached what the report counts.
-    const hit = sentAt.find(([, total]) => total >= counted)
-    if (hit !== undefined && counted > 0 && now - t0 > 3_000) lags.push(now - hit[0])
+    if (now - t0 < warmMs || now - t0 > seconds * 1000) return
+    lags.push(now - (t0 + counted(shards[0]!) * 1000 / RATE))
+    last = { at: now, acked: producer.acked(), consumed: consumed(shards), cpu: process.cpuUsage() }
+    first ??= last
   }, 100)
-  const lagCpu0 = process.cpuUsage()
-  while (Date.now() - t0 < seconds * 1000) {
-    const due = t0 + (sentAt.length + 1) * tick
-    await fill(producer, `${lagPrefix}predictions`, perTick, sent)
-    sent += perTick
-    sentAt.push([Date.now(), sent])
-    const wait = due - Date.now()
-    if (wait > 0) await new Promise(resolve => setTimeout(resolve, wait))
-  }
-  const lagCpu = cpuUs(process.cpuUsage(lagCpu0))
-  await new Promise(resolve => setTimeout(resolve, 3_000))
+  const done = await producer.done
   clearInterval(sampler)
-  const achieved = sent / ((sentAt[sentAt.length - 1]![0] - t0) / 1000)
-  lags.sort((a, b) => a - b)
-  const q = (p: number): number => lags[Math.min(lags.length - 1, Math.floor(p * lags.length))]!
-  console.log(`end-to-end lag, send → count in the merged report, at ${Math.round(achieved).toLocaleString('en')} events/s for ${seconds} s (2 shards, summaries every 1 s): median ${q(0.5)} ms, p95 ${q(0.95)} ms, max ${lags[lags.length - 1]} ms (${lags.length} samples)`)
-  console.log(`  CPU of this process meanwhile (producer + 2 shards): ${(lagCpu / sent).toFixed(2)} µs per event`)
+  // No loss: every acked event reaches the merged report (the last summaries within a few intervals).
+  const deadline = Date.now() + 30_000
+  while (counted(shards[0]!) < done.acked && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 100))
+  const merged = counted(shards[0]!)
+  const read = consumed(shards)
   await Promise.all(shards.map(s => s.stop()))
-  await producer.disconnect()
+
+  const achieved = done.acked / ((done.end - t0) / 1000)
+  const s0 = first as Sample | null
+  const s1 = last as Sample | null
+  lags.sort((a, b) => a - b)
+  const q = (p: number): number => lags[Math.min(lags.length - 1, Math.floor(p * lags.length))] ?? NaN
+  console.log(`steady ${RATE.toLocaleString('en')} events/s offered for ${seconds} s (open loop, a batch every ${tickMs} ms, producer in its own process${done.fastPath ? ', fast-path encoder' : ''}):`)
+  console.log(`  sent:     ${done.acked.toLocaleString('en')} acked in ${((done.end - t0) / 1000).toFixed(2)} s = ${Math.round(achieved).toLocaleString('en')} events/s${done.failed > 0 ? `, ${done.failed} failed` : ''}; producer backlog at most ${done.maxBacklog} events; producer CPU ${(done.cpuUs / Math.max(1, done.acked)).toFixed(2)} µs per event`)
+  if (s0 !== null && s1 !== null && s1.at > s0.at) {
+    const per = (a: number, b: number): number => Math.round((b - a) * 1000 / (s1.at - s0.at))
+    const sentRate = per(s0.acked, s1.acked)
+    const n = s1.consumed - s0.consumed
+    console.log(`  after the ${warmMs / 1000} s warm-up: sent ${sentRate.toLocaleString('en')} events/s, consumed ${per(s0.consumed, s1.consumed).toLocaleString('en')} events/s by the 2 shards; shards' process CPU ${((cpuUs(s1.cpu) - cpuUs(s0.cpu)) / Math.max(1, n)).toFixed(2)} µs per event`)
+    if (Math.min(sentRate, achieved) < RATE * 0.98) console.log(`  SHORT: the producer sustained ${Math.round(Math.min(sentRate, achieved)).toLocaleString('en')} of the ${RATE.toLocaleString('en')} events/s asked; the lag below is at that rate`)
+  }
+  console.log(`  lag, send → count in the merged report (summaries every 1 s): median ${Math.round(q(0.5))} ms, p95 ${Math.round(q(0.95))} ms, max ${Math.round(q(1))} ms (${lags.length} samples, every 100 ms after the warm-up)`)
+  console.log(`  counts: ${done.acked.toLocaleString('en')} acked, ${read.toLocaleString('en')} read by the shards, ${merged.toLocaleString('en')} in the merged report${merged === done.acked && read === done.acked ? ' — none lost' : ' — MISMATCH'}`)
+  console.log(`load average ${loadavg().map(l => l.toFixed(2)).join(' ')}`)
 }
 
 await main()
