@@ -28,6 +28,25 @@ async function fill (topic: string, n: number): Promise<void> {
   if (done.acked !== n) throw new Error(`filling ${topic}: ${done.acked} of ${n} events acked`)
 }
 
+/**
+ * The event topics of one run. A broker just started may answer the leader wait with
+ * UNKNOWN_TOPIC_OR_PARTITION (retriable) while it sets the new partitions up: try again.
+ */
+async function createTopics (kafka: Kafka, prefix: string): Promise<void> {
+  const admin = kafka.admin()
+  await admin.connect()
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await admin.createTopics({ waitForLeaders: true, topics: [{ topic: `${prefix}predictions`, numPartitions: PARTITIONS }, { topic: `${prefix}feedback`, numPartitions: PARTITIONS }, { topic: `${prefix}decisions`, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] })
+      break
+    } catch (err) {
+      if ((err as { retriable?: boolean }).retriable !== true || attempt === 5) throw err
+      await new Promise(resolve => setTimeout(resolve, 500))
+    }
+  }
+  await admin.disconnect()
+}
+
 const cpuUs = (c: NodeJS.CpuUsage): number => c.user + c.system
 
 /** CPU µs per event of reading the topic whole with a plain consumer doing `work` per message. */
@@ -57,10 +76,7 @@ async function stage (kafka: Kafka, topic: string, n: number, work: (v: Buffer) 
 async function main (): Promise<void> {
   const prefix = `bench${randomBytes(3).toString('hex')}.`
   const kafka = new Kafka({ clientId: 'bench-shard', brokers: [brokers], logLevel: logLevel.NOTHING })
-  const admin = kafka.admin()
-  await admin.connect()
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: `${prefix}predictions`, numPartitions: PARTITIONS }, { topic: `${prefix}feedback`, numPartitions: PARTITIONS }, { topic: `${prefix}decisions`, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] })
-  await admin.disconnect()
+  await createTopics(kafka, prefix)
   const only = process.env.BENCH_ONLY ?? ''
   const topic = `${prefix}predictions`
   const config = validateConfig({ kafka: { brokers: [brokers], topic_prefix: prefix }, models: { dir: 'models' }, policy: { evaluate: false }, monitor: { sharded: true, intersections: [['sex', 'race']] }, replica: 'bench' })
@@ -125,10 +141,7 @@ function consumed (shards: ShardedMonitorService[]): number {
 async function lagUnderRate (kafka: Kafka, config: ReturnType<typeof validateConfig>): Promise<void> {
   const lagPrefix = `benchlag${randomBytes(3).toString('hex')}.`
   const lagConfig = validateConfig({ ...config, kafka: { brokers: [brokers], topic_prefix: lagPrefix }, monitor: { ...config.monitor, summary_interval_ms: 1_000, refresh_ms: 0 } })
-  const admin = kafka.admin()
-  await admin.connect()
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: `${lagPrefix}predictions`, numPartitions: PARTITIONS }, { topic: `${lagPrefix}feedback`, numPartitions: PARTITIONS }, { topic: `${lagPrefix}decisions`, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] })
-  await admin.disconnect()
+  await createTopics(kafka, lagPrefix)
   const shards = [createShardedMonitor({ ...lagConfig, replica: 'a' }, { log: silent }), createShardedMonitor({ ...lagConfig, replica: 'b' }, { log: silent })]
   await Promise.all(shards.map(s => s.start()))
   // Both shards own their partitions before the first event is due.
@@ -165,6 +178,7 @@ async function lagUnderRate (kafka: Kafka, config: ReturnType<typeof validateCon
   const q = (p: number): number => lags[Math.min(lags.length - 1, Math.floor(p * lags.length))] ?? NaN
   console.log(`steady ${RATE.toLocaleString('en')} events/s offered for ${seconds} s (open loop, a batch every ${tickMs} ms, producer in its own process${done.fastPath ? ', fast-path encoder' : ''}):`)
   console.log(`  sent:     ${done.acked.toLocaleString('en')} acked in ${((done.end - t0) / 1000).toFixed(2)} s = ${Math.round(achieved).toLocaleString('en')} events/s${done.failed > 0 ? `, ${done.failed} failed` : ''}; producer backlog at most ${done.maxBacklog} events; producer CPU ${(done.cpuUs / Math.max(1, done.acked)).toFixed(2)} µs per event`)
+  for (const e of done.errors) console.log(`  send failed: ${e}`)
   if (s0 !== null && s1 !== null && s1.at > s0.at) {
     const per = (a: number, b: number): number => Math.round((b - a) * 1000 / (s1.at - s0.at))
     const sentRate = per(s0.acked, s1.acked)

@@ -37,6 +37,8 @@ export interface PacedDone {
   /** CPU of the producer process while it ran, µs (user + system). */
   cpuUs: number
   fastPath: boolean
+  /** Each distinct send error, with how many sends failed with it. */
+  errors: string[]
 }
 
 type FromChild = { type: 'started', t0: number } | { type: 'progress', acked: number, at: number } | ({ type: 'done' } & PacedDone)
@@ -90,10 +92,12 @@ async function child (run: PacedRun): Promise<void> {
   const unpaced = run.rate === 0
   // A send per tick; at most this many outstanding, then the due events wait for the next tick.
   const MAX_IN_FLIGHT = 4
-  const MAX_BATCH = unpaced ? 4_000 : 20_000
+  // ~1.8 MB a send, ~300 kB a partition: well within the broker's 1 MB per record batch.
+  const MAX_BATCH = 4_000
   let built = 0
   let acked = 0
   let failed = 0
+  const errors = new Map<string, number>()
   let inFlight = 0
   let maxBacklog = 0
   let end = 0
@@ -125,7 +129,11 @@ async function child (run: PacedRun): Promise<void> {
       }
       built += n
       inFlight++
-      producer.send({ topic: run.topic, acks: 1, messages }).then(() => { acked += n }, () => { failed += n }).finally(() => {
+      producer.send({ topic: run.topic, acks: 1, messages }).then(() => { acked += n }, (err: Error) => {
+        failed += n
+        const key = `${err.name}: ${err.message}`
+        errors.set(key, (errors.get(key) ?? 0) + 1)
+      }).finally(() => {
         inFlight--
         if (acked + failed >= run.count) { end = Date.now(); finish() } else if (unpaced) sendUpTo(run.count)
       })
@@ -148,7 +156,7 @@ async function child (run: PacedRun): Promise<void> {
   clearInterval(progress)
   const c = process.cpuUsage(cpu0)
   await producer.disconnect()
-  const done: { type: 'done' } & PacedDone = { type: 'done', t0, end, sent: built, acked, failed, maxBacklog, cpuUs: c.user + c.system, fastPath: fastPath.active }
+  const done: { type: 'done' } & PacedDone = { type: 'done', t0, end, sent: built, acked, failed, maxBacklog, cpuUs: c.user + c.system, fastPath: fastPath.active, errors: [...errors].map(([e, sends]) => `${sends}× ${e}`) }
   process.send!(done, () => { process.exit(0) })
 }
 
