@@ -8,12 +8,17 @@
 //     prediction's due time to its count in the merged report of a shard (2 shards, summaries
 //     every second), with the producer in its own process (lib/paced-producer.ts, open loop); it
 //     prints the rate achieved, the rate consumed, and whether every event reached the report.
-// BENCH_ONLY=cpu or lag runs one part; BENCH_EVENTS, BENCH_ROUNDS size part 1.
+// BENCH_ONLY=cpu or lag runs one part; BENCH_EVENTS, BENCH_ROUNDS size part 1; BENCH_PROFILE=dir
+// profiles part 1's last shard path read.
 import { randomBytes } from 'node:crypto'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
+import { join } from 'node:path'
 import { loadavg } from 'node:os'
 import { Kafka, logLevel } from 'kafkajs'
 import { createShardedMonitor, type ShardedMonitorService } from '../src/create-monitor-shard.js'
 import { validateConfig } from '../src/config/index.js'
+import { printProfile } from './lib/cpu-profile.js'
 import { startPacedProducer } from './lib/paced-producer.js'
 
 const brokers = process.env.KAFKA_BROKERS ?? ''
@@ -21,6 +26,8 @@ if (brokers === '') { console.error('KAFKA_BROKERS is not set: run through node 
 const N = Number(process.env.BENCH_EVENTS ?? 200_000)
 const RATE = Number(process.env.BENCH_RATE ?? 20_000)
 const PARTITIONS = 6
+/** BENCH_PROFILE=<empty dir>: sample the last shard path read with the V8 profiler and print its self time. */
+const PROFILE_DIR = process.env.BENCH_PROFILE ?? ''
 const silent = { info () {}, warn () {}, error () {} }
 /** Fills `topic` with n prediction events as the gateway writes them, from the paced producer's process. */
 async function fill (topic: string, n: number): Promise<void> {
@@ -99,6 +106,13 @@ async function cpuPerEvent (kafka: Kafka, topic: string, prefix: string, config:
     parse.push(await stage(kafka, topic, N, v => { sink += (JSON.parse(v.toString()) as { ts: number }).ts & 1 }))
     if (sink < 0) console.log(sink)
     // The whole path: a shard that owns every partition rebuilds them from the log.
+    const profiling = PROFILE_DIR !== '' && r === rounds - 1 ? new Session() : null
+    if (profiling !== null) {
+      profiling.connect()
+      await profiling.post('Profiler.enable')
+      await profiling.post('Profiler.setSamplingInterval', { interval: 100 })
+      await profiling.post('Profiler.start')
+    }
     const c0 = process.cpuUsage()
     const svc = createShardedMonitor({ ...config, monitor: { ...config.monitor, summary_interval_ms: 60_000 } }, { log: silent })
     const started = svc.start()
@@ -108,6 +122,12 @@ async function cpuPerEvent (kafka: Kafka, topic: string, prefix: string, config:
       await new Promise(resolve => setTimeout(resolve, 20))
     }
     shard.push(cpuUs(process.cpuUsage(c0)) / N)
+    if (profiling !== null) {
+      const { profile } = await profiling.post('Profiler.stop')
+      profiling.disconnect()
+      mkdirSync(PROFILE_DIR, { recursive: true })
+      writeFileSync(join(PROFILE_DIR, `bench-shard-${Date.now()}.cpuprofile`), JSON.stringify(profile))
+    }
     await started
     await svc.stop()
   }
@@ -117,6 +137,10 @@ async function cpuPerEvent (kafka: Kafka, topic: string, prefix: string, config:
   console.log(`  kafkajs fetch + record decode:          ${med(fetchOnly)}  → ${perCore(fetchOnly)}`)
   console.log(`  + JSON.parse of the value:               ${med(parse)}  → ${perCore(parse)}`)
   console.log(`  shard path (fetch → decode → window):    ${med(shard)}  → ${perCore(shard)}`)
+  if (PROFILE_DIR !== '') {
+    console.log(`self time of the last shard path read, µs per event (${PROFILE_DIR}):`)
+    printProfile(PROFILE_DIR, N, 20)
+  }
 
 }
 

@@ -15,10 +15,9 @@
 // that capture the replaced ones have loaded. Otherwise nothing is replaced and `fastPath` says
 // why: kafkajs then runs as shipped, slower but correct. test/events/produce-request.test.ts
 // holds the replacements to kafkajs' own, byte for byte.
-import Module, { createRequire } from 'node:module'
-import { dirname } from 'node:path'
+import { createRequire } from 'node:module'
 import { groupMessagesPerPartition } from './kafka-partitioning.js'
-import { kafkajsMismatch, KAFKAJS_VERSION, type PatchStatus } from './kafkajs-pin.js'
+import { kafkajsMismatch, KAFKAJS_VERSION, putModule, type PatchStatus } from './kafkajs-pin.js'
 import { requestQueueFix } from './kafkajs-request-queue.js'
 import { createProduceRequest, type EncoderClass, type ProduceArgs, type ProduceRequest } from './produce-request.js'
 
@@ -34,15 +33,6 @@ const CAPTURERS = [
   'kafkajs/src/producer/sendMessages.js'
 ]
 
-function put (filename: string, exports: unknown): void {
-  const m = new Module(filename)
-  m.filename = filename
-  m.paths = (Module as unknown as { _nodeModulePaths: (dir: string) => string[] })._nodeModulePaths(dirname(filename))
-  m.exports = exports
-  m.loaded = true
-  require.cache[filename] = m
-}
-
 function install (): PatchStatus {
   const mismatch = kafkajsMismatch('fast path')
   if (mismatch !== null) return { active: false, reason: mismatch }
@@ -51,8 +41,8 @@ function install (): PatchStatus {
     if (loaded.length > 0) return { active: false, reason: `kafkajs was loaded before the fast path (${loaded.join(', ')})` }
     const [produce, group] = [PRODUCE, GROUP].map(id => require.resolve(id)) as [string, string]
     const stock = require(produce) as (args: ProduceArgs) => ProduceRequest
-    put(produce, createProduceRequest(stock, require(ENCODER) as EncoderClass))
-    put(group, groupMessagesPerPartition)
+    putModule(produce, createProduceRequest(stock, require(ENCODER) as EncoderClass))
+    putModule(group, groupMessagesPerPartition)
   } catch (err) {
     return { active: false, reason: `kafkajs internals not where expected: ${(err as Error).message}` }
   }
