@@ -18,6 +18,7 @@ import { loadavg } from 'node:os'
 import { Kafka, logLevel } from 'kafkajs'
 import { createShardedMonitor, type ShardedMonitorService } from '../src/create-monitor-shard.js'
 import { validateConfig } from '../src/config/index.js'
+import { recordDecoder } from '../src/events/kafkajs-record-decoder.js'
 import { printProfile } from './lib/cpu-profile.js'
 import { startPacedProducer } from './lib/paced-producer.js'
 
@@ -87,7 +88,7 @@ async function main (): Promise<void> {
   const only = process.env.BENCH_ONLY ?? ''
   const topic = `${prefix}predictions`
   const config = validateConfig({ kafka: { brokers: [brokers], topic_prefix: prefix }, models: { dir: 'models' }, policy: { evaluate: false }, monitor: { sharded: true, intersections: [['sex', 'race']] }, replica: 'bench' })
-  console.log(`load average ${loadavg().map(l => l.toFixed(2)).join(' ')}`)
+  console.log(`load average ${loadavg().map(l => l.toFixed(2)).join(' ')}; kafkajs record decoder ${recordDecoder.active ? 'replaced' : `as shipped (${recordDecoder.reason})`}`)
   if (only !== 'lag') await cpuPerEvent(kafka, topic, prefix, config)
   if (only !== 'cpu') await lagUnderRate(kafka, config)
 }
