@@ -13,8 +13,8 @@
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
-import { join } from 'node:path'
 import { loadavg } from 'node:os'
+import { join } from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
 import { createShardedMonitor, type ShardedMonitorService } from '../src/create-monitor-shard.js'
 import { validateConfig } from '../src/config/index.js'
@@ -30,6 +30,7 @@ const PARTITIONS = 6
 /** BENCH_PROFILE=<empty dir>: sample the last shard path read with the V8 profiler and print its self time. */
 const PROFILE_DIR = process.env.BENCH_PROFILE ?? ''
 const silent = { info () {}, warn () {}, error () {} }
+
 /** Fills `topic` with n prediction events as the gateway writes them, from the paced producer's process. */
 async function fill (topic: string, n: number): Promise<void> {
   const done = await startPacedProducer({ brokers: [brokers], topic, partitions: PARTITIONS, rate: 0, count: n, tickMs: 0 }).done
@@ -142,7 +143,6 @@ async function cpuPerEvent (kafka: Kafka, topic: string, prefix: string, config:
     console.log(`self time of the last shard path read, µs per event (${PROFILE_DIR}):`)
     printProfile(PROFILE_DIR, N, 20)
   }
-
 }
 
 /** What the merged report of one shard counts: predictions of every variant in the window. */
