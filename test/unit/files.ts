@@ -63,7 +63,23 @@ function testFiles (dir: string): string[] {
   return out
 }
 
-/** The unit test files that share the shard processes, sorted. */
+/**
+ * The unit files that take seconds (in-process wall time, most of a shard's): dealt out first, so
+ * each shard gets its share of them and the shards end together. A stale entry only costs balance.
+ */
+const SLOW = [
+  'test/depcheck.test.ts',
+  'test/models/inference-pool.test.ts',
+  'test/evaluate/reference.test.ts',
+  'test/grpc/server.test.ts',
+  'test/policy/drift.e2e.test.ts',
+  'test/http/infer.test.ts',
+  'test/evaluate/replay.test.ts',
+  'test/deploy/manifests.test.ts',
+  'test/models/golden.test.ts'
+]
+
+/** The unit test files that share the shard processes: the slow ones first, then the rest sorted. */
 export function sharedUnitFiles (): string[] {
   const named = [...BROKER, ...PROCESS, ...BROWSER, ...OWN_PROCESS]
   // A name left behind by a rename would silently move its file into the fast set.
@@ -71,5 +87,6 @@ export function sharedUnitFiles (): string[] {
   const script = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['test:unit']!
   for (const f of OWN_PROCESS) if (!script.includes(f)) throw new Error(`package.json's test:unit does not run ${f}, which runs in a process of its own`)
   const skip = new Set(named)
-  return testFiles(join(ROOT, 'test')).filter(f => !skip.has(f)).sort()
+  const files = testFiles(join(ROOT, 'test')).filter(f => !skip.has(f)).sort()
+  return [...SLOW.filter(f => files.includes(f)), ...files.filter(f => !SLOW.includes(f))]
 }

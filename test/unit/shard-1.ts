@@ -1,4 +1,4 @@
-// Shard 1 of 2 of npm run test:unit (see shard.ts).
+// Shard 1 of 4 of npm run test:unit (see shard.ts).
 import { runShard } from './shard.js'
 
-await runShard(1, 2)
+await runShard(1, 4)

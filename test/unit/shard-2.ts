@@ -1,4 +1,4 @@
-// Shard 2 of 2 of npm run test:unit (see shard.ts).
+// Shard 2 of 4 of npm run test:unit (see shard.ts).
 import { runShard } from './shard.js'
 
-await runShard(2, 2)
+await runShard(2, 4)

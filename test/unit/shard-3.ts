@@ -1,0 +1,4 @@
+// Shard 3 of 4 of npm run test:unit (see shard.ts).
+import { runShard } from './shard.js'
+
+await runShard(3, 4)
