@@ -7,7 +7,7 @@
 import { mkdirSync, rmSync } from 'node:fs'
 import { Worker } from 'node:worker_threads'
 import { freePort, gatewayEnv, startGatewayProcess, threadCpuMs } from './lib/harness.js'
-import { printProfile } from './lib/cpu-profile.js'
+import { monotonicUs, printProfile } from './lib/cpu-profile.js'
 import { binaryBody, grpcBody, jsonBody } from './lib/protocol-bodies.js'
 
 const SECONDS = Number(process.env.PROFILE_SECONDS ?? 10)
@@ -30,15 +30,17 @@ const load = async (seconds: number): Promise<{ requests: number, errors: number
   w.once('message', resolve)
   w.once('error', reject)
 })
-const warm = await load(3)
+await load(3) // warm-up: JIT, buffers, the policy's first evaluations; not counted
 const before = threadCpuMs(gw.child.pid!)
+const fromUs = monotonicUs()
 const res = await load(SECONDS)
+const toUs = monotonicUs()
 const after = threadCpuMs(gw.child.pid!)
 await gw.stop()
-const requests = warm.requests + res.requests
 console.log(`${MODE}, ${ROWS} rows, ${VARIANT}: ${(res.requests / res.seconds).toFixed(0)} req/s under the profiler, ${res.errors} errors`)
 if (before !== null && after !== null) {
   console.log(`gateway CPU per request: main thread ${((after.main - before.main) * 1000 / res.requests).toFixed(0)} µs, other threads ${((after.others - before.others) * 1000 / res.requests).toFixed(0)} µs`)
 }
 
-printProfile(DIR, requests, 40)
+// Only the measured seconds' samples, over the requests of those seconds.
+printProfile(DIR, res.requests, 40, { fromUs, toUs })

@@ -5,7 +5,13 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 interface Node { id: number, callFrame: { functionName: string, url: string, lineNumber: number } }
-interface Profile { nodes: Node[], samples: number[], timeDeltas: number[] }
+interface Profile { nodes: Node[], startTime: number, samples: number[], timeDeltas: number[] }
+
+/** A span of time in µs of the monotonic clock (process.hrtime's, which V8's profile timestamps use on Linux). */
+export interface Span { fromUs: number, toUs: number }
+
+/** Now on that clock, in µs: mark a span's ends with it. */
+export function monotonicUs (): number { return Number(process.hrtime.bigint() / 1000n) }
 
 function area (url: string, fn: string): string {
   if (fn === '(idle)') return 'idle'
@@ -20,14 +26,24 @@ function area (url: string, fn: string): string {
   return url === '' ? `(native) ${fn}` : url
 }
 
-/** Prints the profile's self time by area and its topFunctions functions, in µs per request. */
-export function printProfile (dir: string, requests: number, topFunctions: number): void {
+/**
+ * Prints the profile's self time by area and its topFunctions functions, in µs per request.
+ * With `span`, only the samples taken in it count (the measured seconds, not start-up and
+ * warm-up), and `requests` should be those of that span.
+ */
+export function printProfile (dir: string, requests: number, topFunctions: number, span?: Span): void {
   const file = readdirSync(dir).find(f => f.endsWith('.cpuprofile'))
   if (file === undefined) throw new Error('no profile written')
   const prof = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Profile
   const byId = new Map(prof.nodes.map(n => [n.id, n]))
   const self = new Map<number, number>()
-  prof.samples.forEach((id, i) => { self.set(id, (self.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0)) })
+  let at = prof.startTime
+  prof.samples.forEach((id, i) => {
+    const dt = prof.timeDeltas[i] ?? 0
+    at += dt
+    if (span !== undefined && (at < span.fromUs || at > span.toUs)) return
+    self.set(id, (self.get(id) ?? 0) + dt)
+  })
   let total = 0
   for (const v of self.values()) total += v
   const fnTime = new Map<string, number>()
@@ -43,7 +59,7 @@ export function printProfile (dir: string, requests: number, topFunctions: numbe
   const show = (m: Map<string, number>, n: number): void => {
     for (const [k, t] of [...m].sort((a, b) => b[1] - a[1]).slice(0, n)) console.log(`${(100 * t / total).toFixed(1).padStart(5)}%  ${(t / requests).toFixed(1).padStart(6)} µs/req  ${k}`)
   }
-  console.log(`\nmain thread: ${(total / 1e6).toFixed(1)} s sampled, ${(100 * busy / total).toFixed(0)}% busy, ${(busy / requests).toFixed(1)} µs busy per request (warm-up included)`)
+  console.log(`\nmain thread: ${(total / 1e6).toFixed(1)} s sampled, ${(100 * busy / total).toFixed(0)}% busy, ${(busy / requests).toFixed(1)} µs busy per request (${span === undefined ? 'start-up and warm-up included' : 'the measured seconds only'})`)
   console.log('\nself time by area:')
   show(areaTime, 20)
   console.log(`\nself time by function (top ${topFunctions}):`)

@@ -102,6 +102,11 @@ export class Monitor implements PredictionSink {
     const now = this.clock.wallNow()
     const attrs = job.model.groups.size
     const latency = job.finishedAt - job.receivedAt
+    // One group set for the whole request (parameters.group): one window update for its rows.
+    if (!job.groupsPerRow) {
+      w.addRows(job.completedAtWall, now, job.groupIds, 0, job.scores, job.thresholds, job.rows, latency)
+      return
+    }
     const share = 1 / job.rows
     for (let r = 0; r < job.rows; r++) {
       const score = job.scores[r]!

@@ -152,6 +152,8 @@ export class SlidingWindow {
    */
   nonFinite = 0
   private readonly cellScratch: Int32Array
+  /** addRows' score histogram of one request. */
+  private readonly binScratch: Uint32Array
 
   constructor (
     readonly layout: GroupLayout,
@@ -169,6 +171,7 @@ export class SlidingWindow {
     this.labelBucketMs = labelBucketMsFor(bucketMs, labelMs)
     this.labelBuckets = Array.from({ length: Math.max(1, Math.ceil(labelMs / this.labelBucketMs)) }, () => new LabelBucket(layout.cells))
     this.cellScratch = new Int32Array(layout.attributes.length)
+    this.binScratch = new Uint32Array(bins)
   }
 
   get scoreBins (): number { return this.binEdges.length + 1 }
@@ -256,6 +259,50 @@ export class SlidingWindow {
       b.pos[c]! += decision
       b.scoreHist[c * bins + sb]!++
       b.latHist[c * LAT_BINS + lb]!++
+    }
+  }
+
+  /**
+   * The rows of one request that share one group set (groupIds at `at`) and one latency: what
+   * `rows` calls of add() with requestShare 1 / rows would count, in one call — the cells, the
+   * latency bin and the share are found once, and each cell's counters take the request's sums
+   * instead of a per-row update. Decision r is scores[r] >= thresholds[r]. Exact: every counter
+   * is an integer (the shares whole SHARE_UNITs), so adding the sums equals adding row by row.
+   */
+  addRows (ts: number, now: number, groupIds: ArrayLike<number>, at: number, scores: ArrayLike<number>, thresholds: ArrayLike<number>, rows: number, latencyMs: number): void {
+    const bins = this.scoreBins
+    const hist = this.binScratch
+    hist.fill(0)
+    let counted = 0
+    let positive = 0
+    for (let r = 0; r < rows; r++) {
+      const score = scores[r]!
+      if (!Number.isFinite(score)) { this.nonFinite++; continue }
+      counted++
+      if (score >= thresholds[r]!) positive++
+      hist[this.scoreBin(score)]!++
+    }
+    if (counted === 0) return
+    const b = this.bucketFor(ts, now)
+    if (b === null) { this.late += counted; return }
+    b.total += counted
+    b.dirty = true
+    b.totalPositive += positive
+    const cells = this.cellScratch
+    this.layout.cellsOf(groupIds, at, cells)
+    const lb = latencyBin(latencyMs)
+    // The same rounding as add() with requestShare 1 / rows.
+    const shares = counted * Math.round((1 / rows) * SHARE_UNIT)
+    b.latAll[lb]! += shares
+    b.requests += shares
+    for (let a = 0; a < cells.length; a++) {
+      const c = cells[a]!
+      if (c < 0) continue
+      b.n[c]! += counted
+      b.pos[c]! += positive
+      const base = c * bins
+      for (let i = 0; i < bins; i++) b.scoreHist[base + i]! += hist[i]!
+      b.latHist[c * LAT_BINS + lb]! += counted
     }
   }
 

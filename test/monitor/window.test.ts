@@ -35,6 +35,36 @@ t.test('an event leaves the window when floor(now/bucket) − floor(ts/bucket) r
   t.equal(w.sum(12_500, 3000, sums).n[0], 2, 'per-cell counts follow')
 })
 
+t.test('addRows counts a request of 64 rows exactly as 64 single adds', async t => {
+  const one = new SlidingWindow(layout, 1000, 5000, edges)
+  const many = new SlidingWindow(layout, 1000, 5000, edges)
+  const rows = 64
+  const scores = Float32Array.from({ length: rows }, (_, r) => ((r * 37) % 100) / 100)
+  scores[5] = NaN // a model's NaN is counted apart, in both
+  const thresholds = Float64Array.from({ length: rows }, (_, r) => r % 3 === 0 ? 0.3 : 0.5)
+  const requests: Array<{ ts: number, ids: Int16Array, latency: number }> = [
+    { ts: 10_200, ids: Int16Array.from([0, 1]), latency: 3.7 },
+    { ts: 10_900, ids: Int16Array.from([1, -1]), latency: 0.004 }, // no race: its cells stay empty
+    { ts: 12_100, ids: Int16Array.from([1, 2]), latency: 250 },
+    { ts: 4_000, ids: Int16Array.from([0, 0]), latency: 1 } // out of the window at 12.5 s: late
+  ]
+  for (const q of requests) {
+    for (let r = 0; r < rows; r++) {
+      const s = scores[r]!
+      one.add(q.ts, 12_500, q.ids, 0, s, s >= thresholds[r]! ? 1 : 0, q.latency, 1 / rows)
+    }
+    many.addRows(q.ts, 12_500, q.ids, 0, scores, thresholds, rows, q.latency)
+  }
+  t.same([many.late, many.nonFinite], [one.late, one.nonFinite], 'late and non-finite rows')
+  for (let k = 0; k < one.buckets.length; k++) {
+    const a = one.buckets[k]!
+    const b = many.buckets[k]!
+    t.same([b.epoch, b.total, b.totalPositive, b.requests, b.dirty], [a.epoch, a.total, a.totalPositive, a.requests, a.dirty], `bucket slot ${k}`)
+    t.same([...b.n], [...a.n]); t.same([...b.pos], [...a.pos])
+    t.same([...b.scoreHist], [...a.scoreHist]); t.same([...b.latHist], [...a.latHist]); t.same([...b.latAll], [...a.latAll])
+  }
+})
+
 t.test('a bucket slot is reused, not grown; late events and labels are counted', async t => {
   const w = new SlidingWindow(layout, 1000, 3000, edges, 10_000) // labels count for 10 s
   const sums = new WindowSums(layout.cells, 10)
