@@ -3,6 +3,7 @@
 // gauges that describe state (queue depth, active variant) are filled at scrape time.
 import client from 'prom-client'
 import type { InferJob } from '../batching/index.js'
+import { HotHistogram, type HistogramSeries } from './hot-histogram.js'
 
 export const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5, 1, 2, 5]
 export const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
@@ -13,9 +14,10 @@ export class GatewayMetrics {
   readonly registry = new client.Registry()
   readonly requests: client.Counter<'model' | 'variant' | 'code'>
   readonly transportRequests: client.Counter<'transport' | 'code'>
-  readonly requestDuration: client.Histogram<'model' | 'variant'>
-  readonly queueDuration: client.Histogram<'model' | 'variant'>
-  readonly batchSize: client.Histogram<'model' | 'variant'>
+  /** Observed per request or per batch: hot-histogram.ts, not prom-client's Histogram. */
+  readonly requestDuration: HotHistogram
+  readonly queueDuration: HotHistogram
+  readonly batchSize: HotHistogram
   readonly queueDepth: client.Gauge<'model' | 'variant'>
   readonly activeVariant: client.Gauge<'model' | 'variant'>
   readonly policyActions: client.Counter<'model' | 'rule' | 'action'>
@@ -34,9 +36,9 @@ export class GatewayMetrics {
     const collect = function (this: client.Gauge): void { for (const c of collectors) c() }
     this.requests = new client.Counter({ name: 'fairgate_requests_total', help: 'Inference requests answered, by HTTP status code', labelNames: ['model', 'variant', 'code'], registers })
     this.transportRequests = new client.Counter({ name: 'fairgate_transport_requests_total', help: 'Inference requests answered, by transport (http, grpc) and HTTP-equivalent status code', labelNames: ['transport', 'code'], registers })
-    this.requestDuration = new client.Histogram({ name: 'fairgate_request_duration_seconds', help: 'Time from request arrival to answer', labelNames: ['model', 'variant'], buckets: LATENCY_BUCKETS, registers })
-    this.queueDuration = new client.Histogram({ name: 'fairgate_queue_duration_seconds', help: 'Time a request waited in the batch queue', labelNames: ['model', 'variant'], buckets: LATENCY_BUCKETS, registers })
-    this.batchSize = new client.Histogram({ name: 'fairgate_batch_size', help: 'Rows per inference batch', labelNames: ['model', 'variant'], buckets: BATCH_BUCKETS, registers })
+    this.requestDuration = new HotHistogram('fairgate_request_duration_seconds', 'Time from request arrival to answer', ['model', 'variant'], LATENCY_BUCKETS, registers)
+    this.queueDuration = new HotHistogram('fairgate_queue_duration_seconds', 'Time a request waited in the batch queue', ['model', 'variant'], LATENCY_BUCKETS, registers)
+    this.batchSize = new HotHistogram('fairgate_batch_size', 'Rows per inference batch', ['model', 'variant'], BATCH_BUCKETS, registers)
     this.queueDepth = new client.Gauge({ name: 'fairgate_queue_depth', help: 'Rows waiting in the batch queue', labelNames: ['model', 'variant'], registers, collect })
     this.activeVariant = new client.Gauge({ name: 'fairgate_active_variant', help: '1 for the variant the policy currently prefers', labelNames: ['model', 'variant'], registers })
     this.policyActions = new client.Counter({ name: 'fairgate_policy_actions_total', help: 'Decisions taken: switch, rollback, alert, recover (policy) or manual (admin)', labelNames: ['model', 'rule', 'action'], registers })
@@ -61,9 +63,9 @@ export class GatewayMetrics {
 }
 
 export class VariantSeries {
-  readonly requestDuration: client.Histogram.Internal<'model' | 'variant'>
-  readonly queueDuration: client.Histogram.Internal<'model' | 'variant'>
-  readonly batchSize: client.Histogram.Internal<'model' | 'variant'>
+  readonly requestDuration: HistogramSeries
+  readonly queueDuration: HistogramSeries
+  readonly batchSize: HistogramSeries
   private readonly codes = new Map<number, client.Counter.Internal>()
   private readonly withoutGroup: client.Counter.Internal
 
