@@ -5,6 +5,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify'
 import { contractOptions, installErrorContract } from './error-contract.js'
 import { closeConnectionWhen } from './drain.js'
+import { lazyChildLogger } from './request-logger.js'
 import type { Gateway } from '../gateway.js'
 import { nextPredictionId } from '../prediction-id.js'
 import { Tracing } from '../telemetry/index.js'
@@ -59,6 +60,8 @@ export function buildServer (gw: Gateway, opts: ServerOptions = {}): FastifyInst
     ...serverTimeouts(gw.config.http),
     // Per-request log lines cost throughput and could carry labels; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
+    // So a request that logs nothing (nearly all) makes no pino child either (request-logger.ts).
+    childLoggerFactory: lazyChildLogger,
     ...contractOptions,
     // OIP clients and the spec's OpenAPI write some paths with a trailing slash (GET /v2/).
     routerOptions: { ignoreTrailingSlash: true },
