@@ -3,7 +3,7 @@
 // gauges that describe state (queue depth, active variant) are filled at scrape time.
 import client from 'prom-client'
 import type { InferJob } from '../batching/index.js'
-import { HotHistogram, type HistogramSeries } from './hot-histogram.js'
+import { HotCounter, HotHistogram, type CounterSeries, type HistogramSeries } from './hot-metrics.js'
 
 export const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5, 1, 2, 5]
 export const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
@@ -12,9 +12,9 @@ export type Collect = () => void
 
 export class GatewayMetrics {
   readonly registry = new client.Registry()
-  readonly requests: client.Counter<'model' | 'variant' | 'code'>
-  readonly transportRequests: client.Counter<'transport' | 'code'>
-  /** Observed per request or per batch: hot-histogram.ts, not prom-client's Histogram. */
+  /** Counted or observed per request or per batch: hot-metrics.ts, not prom-client's own. */
+  readonly requests: HotCounter
+  readonly transportRequests: HotCounter
   readonly requestDuration: HotHistogram
   readonly queueDuration: HotHistogram
   readonly batchSize: HotHistogram
@@ -34,8 +34,8 @@ export class GatewayMetrics {
     const collectors = this.collectors
     // One scrape-time hook runs every registered collector once per scrape.
     const collect = function (this: client.Gauge): void { for (const c of collectors) c() }
-    this.requests = new client.Counter({ name: 'fairgate_requests_total', help: 'Inference requests answered, by HTTP status code', labelNames: ['model', 'variant', 'code'], registers })
-    this.transportRequests = new client.Counter({ name: 'fairgate_transport_requests_total', help: 'Inference requests answered, by transport (http, grpc) and HTTP-equivalent status code', labelNames: ['transport', 'code'], registers })
+    this.requests = new HotCounter('fairgate_requests_total', 'Inference requests answered, by HTTP status code', ['model', 'variant', 'code'], registers)
+    this.transportRequests = new HotCounter('fairgate_transport_requests_total', 'Inference requests answered, by transport (http, grpc) and HTTP-equivalent status code', ['transport', 'code'], registers)
     this.requestDuration = new HotHistogram('fairgate_request_duration_seconds', 'Time from request arrival to answer', ['model', 'variant'], LATENCY_BUCKETS, registers)
     this.queueDuration = new HotHistogram('fairgate_queue_duration_seconds', 'Time a request waited in the batch queue', ['model', 'variant'], LATENCY_BUCKETS, registers)
     this.batchSize = new HotHistogram('fairgate_batch_size', 'Rows per inference batch', ['model', 'variant'], BATCH_BUCKETS, registers)
@@ -66,7 +66,7 @@ export class VariantSeries {
   readonly requestDuration: HistogramSeries
   readonly queueDuration: HistogramSeries
   readonly batchSize: HistogramSeries
-  private readonly codes = new Map<number, client.Counter.Internal>()
+  private readonly codes = new Map<number, CounterSeries>()
   private readonly withoutGroup: client.Counter.Internal
 
   constructor (private readonly m: GatewayMetrics, private readonly model: string, private readonly variant: string) {

@@ -16,7 +16,7 @@ t.test('no child until something is logged; then the same line as a pino child',
   const { lines, log } = capture()
   let children = 0
   const child = log.child.bind(log)
-  log.child = ((b: pino.Bindings, o?: pino.ChildLoggerOptions) => { children++; return child(b, o) }) as typeof log.child
+  log.child = ((b: pino.Bindings, o?: pino.ChildLoggerOptions) => { children++; return child(b, o) }) as unknown as typeof log.child
   const lazy = new LazyRequestLogger(log, { reqId: 'r1' }, {})
   t.equal(children, 0)
   t.equal(lazy.level, 'info')
