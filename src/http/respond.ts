@@ -16,43 +16,18 @@ function finishError (job: InferJob, reply: FastifyReply): boolean {
 export function respondOip (job: InferJob): void {
   const reply = job.ctx as FastifyReply
   if (finishError(job, reply)) return
-  const n = job.rows
   const bits = job.answer
   const scoreRaw = (bits & OUT_SCORE_RAW) !== 0
   const idRaw = (bits & OUT_ID_RAW) !== 0
-  const idSize = idRaw ? idBytesLength(job.ids) : 0
-  const outputs: object[] = []
-  if ((bits & OUT_SCORE) !== 0) {
-    const out: Record<string, unknown> = { name: job.model.manifest.output.name, datatype: 'FP32', shape: [n, 1] }
-    if (scoreRaw) {
-      out.parameters = { binary_data_size: n * 4 }
-    } else {
-      const data = new Array<number>(n)
-      for (let i = 0; i < n; i++) data[i] = job.scores[i] as number
-      out.data = data
-    }
-    outputs.push(out)
-  }
-  if ((bits & OUT_ID) !== 0) {
-    const out: Record<string, unknown> = { name: PREDICTION_ID_OUTPUT, datatype: 'BYTES', shape: [n] }
-    if (idRaw) out.parameters = { binary_data_size: idSize }
-    else out.data = job.ids
-    outputs.push(out)
-  }
-  const header = {
-    model_name: job.model.name,
-    model_version: job.variant!.name,
-    id: job.requestId,
-    parameters: { queue_ms: round3(job.queueMs), batch_size: job.batchSize },
-    outputs
-  }
   if (!scoreRaw && !idRaw) {
-    reply.send(header)
+    reply.send(jsonAnswer(job, bits))
     return
   }
   // Binary extension: the JSON header, then each binary output's bytes in output order, all
   // written into one buffer (no per-output buffers to join).
-  const json = JSON.stringify(header)
+  const n = job.rows
+  const idSize = idRaw ? idBytesLength(job.ids) : 0
+  const json = binaryHeader(job, bits, idSize)
   const hl = Buffer.byteLength(json)
   const body = Buffer.allocUnsafe(hl + (scoreRaw ? n * 4 : 0) + idSize)
   body.write(json, 0, hl, 'utf8')
@@ -63,6 +38,51 @@ export function respondOip (job: InferJob): void {
   }
   if (idRaw) writeIdBytes(job.ids, body, at)
   reply.header('inference-header-content-length', String(hl)).type('application/octet-stream').send(body)
+}
+
+function scoreData (job: InferJob): number[] {
+  const n = job.rows
+  const data = new Array<number>(n)
+  for (let i = 0; i < n; i++) data[i] = job.scores[i] as number
+  return data
+}
+
+/** The OIP answer without binary outputs, as fastify serializes it. */
+function jsonAnswer (job: InferJob, bits: number): object {
+  const n = job.rows
+  const outputs: object[] = []
+  if ((bits & OUT_SCORE) !== 0) outputs.push({ name: job.model.manifest.output.name, datatype: 'FP32', shape: [n, 1], data: scoreData(job) })
+  if ((bits & OUT_ID) !== 0) outputs.push({ name: PREDICTION_ID_OUTPUT, datatype: 'BYTES', shape: [n], data: job.ids })
+  return {
+    model_name: job.model.name,
+    model_version: job.variant!.name,
+    id: job.requestId,
+    parameters: { queue_ms: round3(job.queueMs), batch_size: job.batchSize },
+    outputs
+  }
+}
+
+/** A number as JSON writes it (null for NaN and ±Infinity, which JSON has no words for). */
+function num (x: number): string { return Number.isFinite(x) ? String(x) : 'null' }
+
+/**
+ * The binary answer's JSON header, the text JSON.stringify gives for jsonAnswer's object with
+ * `parameters.binary_data_size` in place of each binary output's data (a test holds them equal),
+ * written as a template: building and serializing the object cost twice as much, per request.
+ */
+export function binaryHeader (job: InferJob, bits: number, idSize: number): string {
+  const n = job.rows
+  let outputs = ''
+  if ((bits & OUT_SCORE) !== 0) {
+    const data = (bits & OUT_SCORE_RAW) !== 0 ? `"parameters":{"binary_data_size":${n * 4}}` : `"data":${JSON.stringify(scoreData(job))}`
+    outputs = `{"name":${JSON.stringify(job.model.manifest.output.name)},"datatype":"FP32","shape":[${n},1],${data}}`
+  }
+  if ((bits & OUT_ID) !== 0) {
+    const data = (bits & OUT_ID_RAW) !== 0 ? `"parameters":{"binary_data_size":${idSize}}` : `"data":${JSON.stringify(job.ids)}`
+    outputs += `${outputs === '' ? '' : ','}{"name":"${PREDICTION_ID_OUTPUT}","datatype":"BYTES","shape":[${n}],${data}}`
+  }
+  return `{"model_name":${JSON.stringify(job.model.name)},"model_version":${JSON.stringify(job.variant!.name)},"id":${JSON.stringify(job.requestId)},` +
+    `"parameters":{"queue_ms":${num(round3(job.queueMs))},"batch_size":${num(job.batchSize)}},"outputs":[${outputs}]}`
 }
 
 function predictionOf (job: InferJob, i: number, latency: number): object {
