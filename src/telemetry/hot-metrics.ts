@@ -9,14 +9,6 @@ import type client from 'prom-client'
 
 type Labels = Record<string, string>
 
-/** The label object of one series, in labelNames order (as prom-client's getLabels makes it). */
-function labelsOf (metric: string, names: readonly string[], values: string[]): Labels {
-  if (values.length !== names.length) throw new Error(`${metric}: ${names.length} label values expected, got ${values.length}`)
-  const labels: Labels = {}
-  names.forEach((n, i) => { labels[n] = values[i]! })
-  return labels
-}
-
 interface ValuePair {
   labels: Record<string, string | number>
   sharedLabels?: Labels
@@ -25,12 +17,60 @@ interface ValuePair {
   exemplar: null | undefined
 }
 
-export class HistogramSeries {
+/** What the base class needs of a series: its labels, and whether it is shown. */
+interface Series {
+  readonly labels: Labels
+  /** Updated since the last reset: prom-client shows a series from its first update only. */
+  shown: boolean
+  /** Back to zero (a registry reset). */
+  zero: () => void
+}
+
+/** The series of one metric by label values, registered in prom-client registries. */
+abstract class HotMetric<S extends Series> {
+  readonly aggregator = 'sum'
+  private readonly byValues = new Map<string, S>()
+  /** Updated series, in order of their first update (prom-client's order). */
+  protected shown: S[] = []
+
+  constructor (readonly name: string, readonly help: string, readonly labelNames: readonly string[], registers: client.Registry[]) {
+    for (const r of registers) r.registerMetric(this as unknown as client.Metric)
+  }
+
+  protected abstract make (labels: Labels): S
+
+  /** The series of these label values (in labelNames order); keep it, the lookup is the slow part. */
+  labels (...values: string[]): S {
+    const key = values.join('\u0000')
+    let s = this.byValues.get(key)
+    if (s === undefined) {
+      if (values.length !== this.labelNames.length) throw new Error(`${this.name}: ${this.labelNames.length} label values expected, got ${values.length}`)
+      // In labelNames order, as prom-client's getLabels makes it.
+      const labels: Labels = {}
+      this.labelNames.forEach((n, i) => { labels[n] = values[i]! })
+      s = this.make(labels)
+      this.byValues.set(key, s)
+    }
+    return s
+  }
+
+  /** @internal a series' first update since the last reset. */
+  show (s: S): void {
+    s.shown = true
+    this.shown.push(s)
+  }
+
+  reset (): void {
+    for (const s of this.shown) { s.zero(); s.shown = false }
+    this.shown = []
+  }
+}
+
+export class HistogramSeries implements Series {
   /** Observations per bound (not cumulative); beyond the last bound only in count. */
   readonly counts: Float64Array
   sum = 0
   count = 0
-  /** Observed since the last reset: prom-client shows a series from its first observation only. */
   shown = false
 
   constructor (private readonly owner: HotHistogram, readonly labels: Labels) {
@@ -47,45 +87,22 @@ export class HistogramSeries {
     this.count++
     if (!this.shown) this.owner.show(this)
   }
+
+  zero (): void {
+    this.counts.fill(0)
+    this.sum = 0
+    this.count = 0
+  }
 }
 
-export class HotHistogram {
+export class HotHistogram extends HotMetric<HistogramSeries> {
   readonly type = 'histogram'
-  readonly aggregator = 'sum'
-  private readonly byValues = new Map<string, HistogramSeries>()
-  /** Observed series, in order of their first observation (prom-client's order). */
-  private shown: HistogramSeries[] = []
 
-  constructor (readonly name: string, readonly help: string, readonly labelNames: readonly string[], readonly upperBounds: readonly number[], registers: client.Registry[]) {
-    for (const r of registers) r.registerMetric(this as unknown as client.Metric)
+  constructor (name: string, help: string, labelNames: readonly string[], readonly upperBounds: readonly number[], registers: client.Registry[]) {
+    super(name, help, labelNames, registers)
   }
 
-  /** The series of these label values (in labelNames order); keep it, the lookup is the slow part. */
-  labels (...values: string[]): HistogramSeries {
-    const key = values.join('\u0000')
-    let s = this.byValues.get(key)
-    if (s === undefined) {
-      s = new HistogramSeries(this, labelsOf(this.name, this.labelNames, values))
-      this.byValues.set(key, s)
-    }
-    return s
-  }
-
-  /** @internal a series' first observation since the last reset. */
-  show (s: HistogramSeries): void {
-    s.shown = true
-    this.shown.push(s)
-  }
-
-  reset (): void {
-    for (const s of this.shown) {
-      s.counts.fill(0)
-      s.sum = 0
-      s.count = 0
-      s.shown = false
-    }
-    this.shown = []
-  }
+  protected make (labels: Labels): HistogramSeries { return new HistogramSeries(this, labels) }
 
   /** What the registry's text exposition reads: the labels of a series as sharedLabels. */
   async getForPromString (): Promise<{ name: string, help: string, type: string, values: ValuePair[], aggregator: string }> {
@@ -112,9 +129,8 @@ export class HotHistogram {
   }
 }
 
-export class CounterSeries {
+export class CounterSeries implements Series {
   value = 0
-  /** Counted since the last reset (prom-client shows a series from its first inc only). */
   shown = false
 
   constructor (private readonly owner: HotCounter, readonly labels: Labels) {}
@@ -125,39 +141,14 @@ export class CounterSeries {
     this.value += by
     if (!this.shown) this.owner.show(this)
   }
+
+  zero (): void { this.value = 0 }
 }
 
-export class HotCounter {
+export class HotCounter extends HotMetric<CounterSeries> {
   readonly type = 'counter'
-  readonly aggregator = 'sum'
-  private readonly byValues = new Map<string, CounterSeries>()
-  private shown: CounterSeries[] = []
 
-  constructor (readonly name: string, readonly help: string, readonly labelNames: readonly string[], registers: client.Registry[]) {
-    for (const r of registers) r.registerMetric(this as unknown as client.Metric)
-  }
-
-  /** The series of these label values (in labelNames order); keep it on a hot path. */
-  labels (...values: string[]): CounterSeries {
-    const key = values.join('\u0000')
-    let s = this.byValues.get(key)
-    if (s === undefined) {
-      s = new CounterSeries(this, labelsOf(this.name, this.labelNames, values))
-      this.byValues.set(key, s)
-    }
-    return s
-  }
-
-  /** @internal a series' first inc since the last reset. */
-  show (s: CounterSeries): void {
-    s.shown = true
-    this.shown.push(s)
-  }
-
-  reset (): void {
-    for (const s of this.shown) { s.value = 0; s.shown = false }
-    this.shown = []
-  }
+  protected make (labels: Labels): CounterSeries { return new CounterSeries(this, labels) }
 
   async get (): Promise<{ name: string, help: string, type: string, values: Array<{ value: number, labels: Labels }>, aggregator: string }> {
     return { help: this.help, name: this.name, type: this.type, values: this.shown.map(s => ({ value: s.value, labels: s.labels })), aggregator: this.aggregator }
