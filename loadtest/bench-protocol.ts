@@ -8,12 +8,13 @@
 // version path, gRPC's model_version): the policy's latency rule would otherwise switch
 // variants mid-run and change the inference cost under one mode but not another.
 //   npm run bench:protocol   (BENCH_SECONDS, BENCH_REPEATS, BENCH_CLIENT_THREADS; BENCH_MODES="64-row JSON,64-row binary"
-//   runs only those modes and writes protocol-partial.json instead)
+//   runs only those modes and writes protocol-partial.json instead; BENCH_GATEWAY_ENV, a JSON object of
+//   FAIRGATE_* variables for the gateway, as in bench:routing)
 import { writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
-import { freePort, median, processCpuMs, startGatewayProcess } from './lib/harness.js'
+import { freePort, gatewayEnv, median, startGatewayProcess, threadCpuMs } from './lib/harness.js'
 import { binaryBody, grpcBody, jsonBody } from './lib/protocol-bodies.js'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
@@ -38,8 +39,9 @@ async function load (kind: 'http' | 'grpc', target: string, bodies: Array<{ body
 type Mode = { name: string, rowsPerRequest: number, concurrency: number, run: (seconds: number) => Promise<Run> }
 
 async function main (): Promise<void> {
+  const loadStart = loadavg().map(x => +x.toFixed(2))
   const grpcPort = await freePort()
-  const gw = await startGatewayProcess({ FAIRGATE_GRPC_PORT: String(grpcPort) })
+  const gw = await startGatewayProcess({ FAIRGATE_GRPC_PORT: String(grpcPort), ...gatewayEnv('BENCH_GATEWAY_ENV') })
   const target = `127.0.0.1:${grpcPort}`
   const variety = 8 // distinct bodies per mode, cycled
   const json64 = Array.from({ length: variety }, (_, k) => jsonBody(64, k * 17))
@@ -69,18 +71,25 @@ async function main (): Promise<void> {
     // whatever share of the cores the load generators and the rest of the machine take. And
     // the load generators' (this process, all threads), to show they are not the limit.
     const cpu = new Map<string, number[]>(chosen.map(m => [m.name, []]))
+    // The HTTP (main) thread's alone: it parses, answers and, for a cheap variant, runs the
+    // model; the others are GC helpers and the inference pool, which a busy machine can bring
+    // in (the inline gate sends runs to the pool when this thread is slow), whatever the protocol.
+    const mainCpu = new Map<string, number[]>(chosen.map(m => [m.name, []]))
     const clientCpu = new Map<string, number[]>(chosen.map(m => [m.name, []]))
     for (let r = 0; r < REPEATS; r++) {
       // Alternate the order so no mode always runs first or last in a repeat.
       const order = r % 2 === 0 ? chosen : [...chosen].reverse()
       for (const m of order) {
-        const before = processCpuMs(gw.child.pid)
+        const before = threadCpuMs(gw.child.pid!)
         const client = process.cpuUsage()
         const res = await m.run(SECONDS)
         const used = process.cpuUsage(client)
-        const after = processCpuMs(gw.child.pid)
+        const after = threadCpuMs(gw.child.pid!)
         rates.get(m.name)!.push(res.requests / res.seconds)
-        if (before !== null && after !== null && res.requests > 0) cpu.get(m.name)!.push((after - before) * 1000 / res.requests)
+        if (before !== null && after !== null && res.requests > 0) {
+          cpu.get(m.name)!.push((after.main + after.others - before.main - before.others) * 1000 / res.requests)
+          mainCpu.get(m.name)!.push((after.main - before.main) * 1000 / res.requests)
+        }
         if (res.requests > 0) clientCpu.get(m.name)!.push((used.user + used.system) / res.requests)
         errors.set(m.name, errors.get(m.name)! + res.errors)
       }
@@ -89,6 +98,7 @@ async function main (): Promise<void> {
       const xs = rates.get(m.name)!
       const reqs = median(xs)
       const us = cpu.get(m.name)!
+      const ms = mainCpu.get(m.name)!
       const cs = clientCpu.get(m.name)!
       return {
         mode: m.name,
@@ -98,6 +108,7 @@ async function main (): Promise<void> {
         min_req_s: Math.round(Math.min(...xs)),
         max_req_s: Math.round(Math.max(...xs)),
         gw_cpu_us_per_req: us.length === 0 ? null : Math.round(median(us)),
+        gw_main_cpu_us_per_req: ms.length === 0 ? null : Math.round(median(ms)),
         client_cpu_us_per_req: cs.length === 0 ? null : Math.round(median(cs)),
         errors: errors.get(m.name)!
       }
@@ -117,11 +128,12 @@ async function main (): Promise<void> {
       grpc_over_http_json_req_1: ratio(rates, '1-row gRPC', '1-row HTTP JSON'),
       grpc_over_http_binary_req_1: ratio(rates, '1-row gRPC', '1-row HTTP binary'),
       json_over_binary_gw_cpu_64: ratio(cpu, '64-row JSON', '64-row binary'),
+      json_over_binary_gw_main_cpu_64: ratio(mainCpu, '64-row JSON', '64-row binary'),
       json_over_grpc_gw_cpu_64: ratio(cpu, '64-row JSON', '64-row gRPC'),
       grpc_over_http_json_gw_cpu_1: ratio(cpu, '1-row gRPC', '1-row HTTP JSON')
     }
     // The machine's load while it ran (other work on the cores changes every figure).
-    const out = { seconds: SECONDS, repeats: REPEATS, load_average: loadavg().map(x => +x.toFixed(2)), summary, ratios }
+    const out = { seconds: SECONDS, repeats: REPEATS, env: gatewayEnv('BENCH_GATEWAY_ENV'), load_average_start: loadStart, load_average: loadavg().map(x => +x.toFixed(2)), summary, ratios }
     console.table(summary)
     console.log(JSON.stringify(ratios, null, 1))
     writeFileSync(join('loadtest', 'results', only === undefined || only === '' ? 'protocol.json' : 'protocol-partial.json'), JSON.stringify(out, null, 2) + '\n')

@@ -43,4 +43,4 @@ if (before !== null && after !== null) {
 }
 
 // Only the measured seconds' samples, over the requests of those seconds.
-printProfile(DIR, res.requests, 40, { fromUs, toUs })
+printProfile(DIR, res.requests, Number(process.env.PROFILE_TOP ?? 40), { fromUs, toUs })
