@@ -48,14 +48,17 @@ export function inferenceRoutes (app: FastifyInstance, inference: InferenceApi):
     return reply
   }
 
-  const infer = async function (req: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply): Promise<FastifyReply> {
+  // The OIP routes' handlers are plain functions, not async ones: fastify then has no promise to
+  // wait for per request (the answer is sent later, by `respond`), and an error thrown here
+  // reaches the same error handler. They must return undefined: a returned value is sent.
+  const infer = function (req: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply): void {
     const model = inference.model(req.params.model)
     // fastify runs no parser for a body-less request without a Content-Type: that is an empty body.
     const received = (req.body as Buffer | undefined) ?? EMPTY
     const body = decodeBody(received, req.headers['content-encoding'], inflatedBytes)
     const { json, binary } = splitInferBody(body, req.headers)
     const job = parseOip(model, json, context(req), req.params.version ?? null, binary)
-    return submit(job, req, reply, respondOip)
+    submit(job, req, reply, respondOip)
   }
   // KServe v1 (what KServe's InferenceRESTClient speaks with its default RESTConfig): the body is
   // KServe's {"instances": [...]} (rows as /v1/predict takes them; the answer is
