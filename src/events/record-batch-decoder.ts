@@ -246,15 +246,11 @@ export function createRecordBatchDecoder (deps: RecordBatchDeps): (fetchDecoder:
     const codec = lookupCodecByAttributes(attributes)
     const recordContext = { firstOffset, firstTimestamp, partitionLeaderEpoch, inTransaction, isControlBatch, lastOffsetDelta, producerId, producerEpoch, firstSequence, maxTimestamp, timestampType }
     const ctx: BatchContext = { ...recordContext, magicByte }
+    const count = decoder.readInt32()
+    // kafkajs' two cases: uncompressed, only -1 means no records; compressed, any count ≤ 0.
     let records: unknown[]
-    if (codec === null) {
-      const count = decoder.readInt32()
-      records = count === -1 ? [] : readRecords(decoder, count, ctx)
-    } else {
-      const count = decoder.readInt32()
-      if (count <= 0) records = []
-      else records = readRecords(new Decoder(await codec.decompress(decoder.readAll())), count, ctx)
-    }
+    if (codec === null) records = count === -1 ? [] : readRecords(decoder, count, ctx)
+    else records = count <= 0 ? [] : readRecords(new Decoder(await codec.decompress(decoder.readAll())), count, ctx)
     return { ...recordContext, records }
   }
 }

@@ -110,7 +110,7 @@ export class Monitor implements PredictionSink {
     const share = 1 / job.rows
     for (let r = 0; r < job.rows; r++) {
       const score = job.scores[r]!
-      w.add(job.completedAtWall, now, job.groupIds, job.groupsPerRow ? r * attrs : 0, score, score >= job.thresholds[r]! ? 1 : 0, latency, share)
+      w.add(job.completedAtWall, now, job.groupIds, r * attrs, score, score >= job.thresholds[r]! ? 1 : 0, latency, share)
     }
   }
 
