@@ -18,7 +18,7 @@ export const silentLog = { info () {}, warn () {}, error () {} }
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] }
 
 // inference_threads 0 unless a test asks for threads: each thread starts tsx and every session
-// again (about 0.45 s of CPU each, two per gateway), and the thread path has tests of its own
+// again (two per gateway, most of an inject() test's start-up), and the thread path has tests of its own
 // (test/models/inference-pool.test.ts, golden's threads case, strict-loading).
 export async function startGateway (overrides: DeepPartial<ConfigInput> = {}, opts: { clock?: Clock, sinks?: PredictionSink[] } = {}): Promise<{ gw: Gateway, app: FastifyInstance }> {
   const config = validateConfig({ ...overrides, models: { dir: MODELS_DIR, warmup_runs: 1, inference_threads: 0, ...overrides.models }, policy: { dir: join(ROOT, 'policies'), ...overrides.policy } })
