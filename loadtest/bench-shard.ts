@@ -20,6 +20,7 @@ import { createShardedMonitor, type ShardedMonitorService } from '../src/create-
 import { validateConfig } from '../src/config/index.js'
 import { recordDecoder } from '../src/events/kafkajs-record-decoder.js'
 import { printProfile } from './lib/cpu-profile.js'
+import { quantile } from './lib/open-loop.js'
 import { startPacedProducer } from './lib/paced-producer.js'
 
 const brokers = process.env.KAFKA_BROKERS ?? ''
@@ -200,7 +201,7 @@ async function lagUnderRate (kafka: Kafka, config: ReturnType<typeof validateCon
   const s0 = first as Sample | null
   const s1 = last as Sample | null
   lags.sort((a, b) => a - b)
-  const q = (p: number): number => lags[Math.min(lags.length - 1, Math.floor(p * lags.length))] ?? NaN
+  const q = (p: number): number => quantile(lags, p)
   console.log(`steady ${RATE.toLocaleString('en')} events/s offered for ${seconds} s (open loop, a batch every ${tickMs} ms, producer in its own process${done.fastPath ? ', fast-path encoder' : ''}):`)
   console.log(`  sent:     ${done.acked.toLocaleString('en')} acked in ${((done.end - t0) / 1000).toFixed(2)} s = ${Math.round(achieved).toLocaleString('en')} events/s${done.failed > 0 ? `, ${done.failed} failed` : ''}; producer backlog at most ${done.maxBacklog} events; producer CPU ${(done.cpuUs / Math.max(1, done.acked)).toFixed(2)} µs per event`)
   for (const e of done.errors) console.log(`  send failed: ${e}`)

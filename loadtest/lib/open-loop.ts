@@ -45,10 +45,14 @@ export interface OpenLoopResult extends Percentiles {
   byTag: Record<string, Percentiles & { n: number, ok: number }>
 }
 
+/** The nearest-rank q-quantile of a sorted array (NaN when empty). */
+export function quantile (sorted: ArrayLike<number>, q: number): number {
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!
+}
+
 /** Nearest-rank percentiles of a sorted array (ms); NaN/Infinity stay as they are. */
 export function percentiles (sorted: Float64Array): Percentiles {
-  const at = (q: number): number => sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!
-  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), p999: at(0.999), max: sorted.length === 0 ? NaN : sorted[sorted.length - 1]! }
+  return { p50: quantile(sorted, 0.5), p90: quantile(sorted, 0.9), p99: quantile(sorted, 0.99), p999: quantile(sorted, 0.999), max: quantile(sorted, 1) }
 }
 
 export async function openLoop (o: OpenLoopOptions): Promise<OpenLoopResult> {
