@@ -30,7 +30,23 @@ if (!Number.isInteger(starts) || starts < 1 || starts > 100) throw new Error('st
 mkdirSync(logDir, { recursive: true })
 
 type Server = 'fairgate' | 'baseline'
-interface Run extends LoadResult { server: Server, start: number, windows: Array<{ rps: number, p99: number }>, cpuUs: number | null, decisions: string }
+interface Run extends LoadResult { server: Server, start: number, windows: Array<{ rps: number, p99: number }>, cpuUs: number | null, mainUs: number | null, batchRows: number | null, decisions: string }
+
+/** fairgate_batch_size's sum and count over every variant (null: not a fairgate, or no metrics). */
+async function batchTotals (url: string): Promise<{ sum: number, count: number } | null> {
+  try {
+    const text = await (await fetch(`${url}/metrics`)).text()
+    let sum = 0
+    let count = 0
+    for (const line of text.split('\n')) {
+      if (line.startsWith('fairgate_batch_size_sum')) sum += Number(line.slice(line.lastIndexOf(' ') + 1))
+      else if (line.startsWith('fairgate_batch_size_count')) count += Number(line.slice(line.lastIndexOf(' ') + 1))
+    }
+    return { sum, count }
+  } catch {
+    return null
+  }
+}
 
 const bodies = evalRows(2000).map(r => JSON.stringify({ model: 'income', features: r.features, group: r.group, variant }))
 const env = gatewayEnv('BENCH_GATEWAY_ENV')
@@ -51,11 +67,13 @@ async function oneStart (server: Server, start: number): Promise<Run> {
   const p: Proc = server === 'fairgate' ? await startGatewayProcess({ ...env, FAIRGATE_LOG_LEVEL: 'info' }, [], log) : await startBaselineProcess('baseline')
   try {
     await closedLoop(p.url, bodies, connections, warmup)
+    const b0 = server === 'fairgate' ? await batchTotals(p.url) : null
     const cpu0 = threadCpuMs(p.child.pid!)
     const ws: LoadResult[] = []
     for (let w = 0; w < windows; w++) ws.push(await closedLoop(p.url, bodies, connections, seconds))
     const total = ws.reduce((a, r) => a + r.total, 0)
     const cpu = cpuPerRequestUs(cpu0, threadCpuMs(p.child.pid!), total)
+    const b1 = b0 === null ? null : await batchTotals(p.url)
     const rps = ws.reduce((a, r) => a + r.rps, 0) / ws.length
     const run: Run = {
       server,
@@ -68,9 +86,11 @@ async function oneStart (server: Server, start: number): Promise<Run> {
       errors: ws.reduce((a, r) => a + r.errors, 0),
       windows: ws.map(r => ({ rps: r.rps, p99: r.p99 })),
       cpuUs: cpu === null ? null : Math.round(cpu.main + cpu.others),
+      mainUs: cpu === null ? null : Math.round(cpu.main),
+      batchRows: b0 === null || b1 === null || b1.count === b0.count ? null : (b1.sum - b0.sum) / (b1.count - b0.count),
       decisions: server === 'fairgate' ? decisionsOf(log) : ''
     }
-    console.log(`start ${String(start + 1).padStart(2)} ${server.padEnd(8)} ${rps.toFixed(0).padStart(6)} req/s  p99 ${String(run.p99).padStart(4)} ms  windows ${run.windows.map(x => `${x.rps.toFixed(0)}/${x.p99}ms`).join(' ')}  cpu/req ${run.cpuUs ?? '-'} µs  non2xx ${run.non2xx}  load ${loadavg()[0]!.toFixed(2)}${run.decisions === '' ? '' : `  ${run.decisions}`}`)
+    console.log(`start ${String(start + 1).padStart(2)} ${server.padEnd(8)} ${rps.toFixed(0).padStart(6)} req/s  p99 ${String(run.p99).padStart(4)} ms  windows ${run.windows.map(x => `${x.rps.toFixed(0)}/${x.p99}ms`).join(' ')}  cpu/req ${run.cpuUs ?? '-'} µs (main ${run.mainUs ?? '-'})${run.batchRows === null ? '' : `  rows/batch ${run.batchRows.toFixed(1)}`}  non2xx ${run.non2xx}  load ${loadavg()[0]!.toFixed(2)}${run.decisions === '' ? '' : `  ${run.decisions}`}`)
     return run
   } finally {
     await p.stop()

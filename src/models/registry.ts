@@ -11,7 +11,7 @@ import { GroupIndex } from './groups.js'
 import { readManifest, type Manifest, type VariantSpec } from './manifest.js'
 import { InferencePool, SHORT_RUN_MS } from './inference-pool.js'
 import { DecisionRule } from './decision-rule.js'
-import { expectedMs, learn, newRunCost, SMALL_RUN, type RunCost } from './run-cost.js'
+import { expectedMs, INLINE_QUANTILE, learn, newRunCost, SMALL_RUN, type RunCost } from './run-cost.js'
 import { HysteresisGate } from './hysteresis-gate.js'
 import { systemClock, type Clock } from '../clock.js'
 import { openSession, ort, runScores, scoresOf, type Logger, type Provider, type ReadPlan, type SessionIo } from './session.js'
@@ -32,7 +32,7 @@ export class VariantRuntime {
    */
   readonly inlineCost: RunCost
   readonly inlineGate: HysteresisGate
-  /** Batches that could have run inline while the gate was off, to probe one in PROBE_EVERY. */
+  /** Batches that failed the inline test but could be probed, to probe one in PROBE_EVERY. */
   private offRuns = 0
   /** When the current inline run started (set by `mark` from the check phase, just before onnxruntime's run). */
   private markedAt = 0
@@ -55,7 +55,7 @@ export class VariantRuntime {
     private readonly log: Logger | null = null
   ) {
     this.key = owner?.key ?? `${model.name}/${spec.name}`
-    this.inlineCost = owner?.inlineCost ?? newRunCost()
+    this.inlineCost = owner?.inlineCost ?? newRunCost(INLINE_QUANTILE)
     this.inlineGate = owner?.inlineGate ?? new HysteresisGate(clock)
     this.rule = new DecisionRule(spec.decision, model.manifest.threshold, model.groups)
   }
@@ -93,12 +93,18 @@ export class VariantRuntime {
   }
 
   /**
-   * With the gate off, one small batch in PROBE_EVERY still runs here, so the estimate keeps
-   * following this thread's cost and the gate can turn back on (a start measured in a busy
-   * moment does not keep a cheap variant off this thread for good).
+   * One batch in PROBE_EVERY that did not pass the inline test still runs here, so the estimate
+   * keeps following this thread's cost: with the gate off, a small batch (the fixed part, so the
+   * gate can turn back on: a start measured in a busy moment does not keep a cheap variant off
+   * this thread for good); with it on, a batch too large for the limit by the estimate, but
+   * within PROBE_REACH × the limit (the per-row part: it is learned only from batches run here,
+   * so without probes one busy warm-up froze it, and `distilled`'s 64-row batches, 0.29 ms by a
+   * warm-up's estimate and ~0.08 ms in fact, went to the threads for the life of the process).
    */
   private probes (rows: number): boolean {
-    return this.session !== null && !this.inlineGate.on && this.inlineGate.limitMs > 0 && rows <= SMALL_RUN && ++this.offRuns % PROBE_EVERY === 0
+    if (this.session === null || this.inlineGate.limitMs <= 0) return false
+    const fits = this.inlineGate.on ? expectedMs(this.inlineCost, rows) <= PROBE_REACH * this.inlineGate.limitMs : rows <= SMALL_RUN
+    return fits && ++this.offRuns % PROBE_EVERY === 0
   }
 
   /**
@@ -133,8 +139,10 @@ export class VariantRuntime {
 
 /** Timed runs of each size that seed a variant's inline cost at warm-up. */
 export const INLINE_SAMPLES = 7
-/** With the inline gate off, one small batch in this many runs on the HTTP thread to re-measure it. */
+/** Of the batches that fail the inline test but may be probed, one in this many runs on the HTTP thread to re-measure it. */
 export const PROBE_EVERY = 32
+/** A probe with the gate on runs a batch expected to cost at most this many times the inline limit. */
+export const PROBE_REACH = 2
 
 export class ModelRuntime {
   readonly name: string
@@ -283,7 +291,7 @@ export class ModelRegistry {
 
   /**
    * Opens a second session of a pooled variant on this thread and times it: INLINE_SAMPLES runs
-   * each of one row and of a full batch seed the inline cost, whose medians give the fixed cost
+   * each of one row and of a full batch seed the inline cost, whose lower quartiles (run-cost.ts) give the fixed cost
    * and the cost per row (a fastest-of-a-few or a single timing made the decision a coin toss on
    * a shared machine: `full` sits right at the default limit). The gate (hysteresis-gate.ts) starts on
    * only if one row, as runsInline predicts it, is clearly within models.inline_max_ms; served

@@ -3,6 +3,8 @@
 import t from 'tap'
 import { join } from 'node:path'
 import { ModelRegistry, readManifest, sha256File } from '../../src/models/index.js'
+import { PROBE_EVERY, PROBE_REACH } from '../../src/models/registry.js'
+import { seed } from '../../src/models/run-cost.js'
 import { validateConfig } from '../../src/config/index.js'
 import { evalRows, golden, INCOME_DIR, MODELS_DIR, parseMetrics, silentLog, startGateway } from '../helpers/gateway.js'
 
@@ -126,6 +128,40 @@ t.test('with inference threads, small batches of a cheap variant run on the HTTP
   m.encoder.encode(rows[0]!.features, input, 0, 'features')
   const p = await distilled.run(input, 1)
   t.ok(Math.abs(p[0]! - g.variants.distilled![0]!) < 1e-5, 'the inline answer is the golden probability')
+})
+
+t.test('with the gate on, one batch in PROBE_EVERY too large by the estimate still runs inline and re-teaches the per-row cost', async t => {
+  const cfg = validateConfig({ models: { dir: MODELS_DIR, inference_threads: 1, warmup_runs: 1 } })
+  const reg = new ModelRegistry(cfg.models, 64, silentLog)
+  reg.discover()
+  await reg.load()
+  t.teardown(() => reg.close())
+  const m = reg.model('income')
+  const v = m.variant('distilled')
+  const limit = cfg.models.inline_max_ms
+  // What a busy warm-up left: one row clearly within the limit, 64 rows just past it (the per-row
+  // part is learned only from runs on this thread, so nothing else would ever correct it).
+  v.inlineGate.start(limit, 0.05)
+  seed(v.inlineCost, 0.05, (1.2 * limit - 0.05) / 64)
+  t.ok(v.inlineGate.on)
+  t.notOk(v.runsInline(64), 'by the estimate, 64 rows are past the limit')
+  const pool = v.pool!
+  const run = pool.run
+  let pooled = 0
+  pool.run = async (key, input, rows, width) => { pooled++; return await run.call(pool, key, input, rows, width) }
+  t.teardown(() => { pool.run = run })
+  const input = new Float32Array(64 * m.width)
+  for (let r = 0; r < 64; r++) m.encoder.encode(rows[r % rows.length]!.features, input, r * m.width, 'features')
+  const sized = v.inlineCost.sizedRuns
+  for (let i = 0; i < 2 * PROBE_EVERY; i++) await v.run(input, 64)
+  t.equal(pooled, 2 * PROBE_EVERY - 2, 'all but one in PROBE_EVERY went to the thread')
+  t.equal(v.inlineCost.sizedRuns, sized + 2, 'each probe taught the per-row part')
+  // Past PROBE_REACH × the limit by the estimate, nothing is probed: a probe may not hold the
+  // HTTP thread for much longer than the limit allows.
+  seed(v.inlineCost, 0.05, (PROBE_REACH * 1.1 * limit - 0.05) / 64)
+  pooled = 0
+  for (let i = 0; i < PROBE_EVERY; i++) await v.run(input, 64)
+  t.equal(pooled, PROBE_EVERY, 'a batch far past the limit always goes to the thread')
 })
 
 t.test('a variant whose sha256 does not match is not ready; the others serve', async t => {

@@ -1,7 +1,7 @@
-// The cost model's estimate is a median of recent runs: one slow run (a start-up hiccup, a busy
+// The cost model's estimate is a quantile (by default the median) of recent runs: one slow run (a start-up hiccup, a busy
 // neighbour) does not move it, a lasting change does within half the window. Times are injected.
 import t from 'tap'
-import { COST_SAMPLES, expectedMs, learn, newRunCost, seed, SMALL_RUN } from '../../src/models/run-cost.js'
+import { COST_SAMPLES, expectedMs, INLINE_QUANTILE, learn, newRunCost, seed, SMALL_RUN } from '../../src/models/run-cost.js'
 
 t.test('one outlier moves neither part', async t => {
   const c = newRunCost()
@@ -45,4 +45,19 @@ t.test('batches of SMALL_RUN rows or fewer teach the fixed part, larger ones the
   t.ok(Math.abs(c.rowMs - 0.1) < 1e-9)
   t.equal(c.fixedRuns, 1)
   t.equal(c.sizedRuns, 1)
+})
+
+t.test('a lower-quartile cost follows the runs that were not preempted, a median the typical one', async t => {
+  // Runs of 0.1 ms of which more than half were stretched by preemption to 0.5 ms or more.
+  const times = [0.1, 0.55, 0.1, 0.6, 0.5, 0.1, 0.7, 0.52, 0.1, 0.5, 0.58, 0.1, 0.66, 0.5, 0.1]
+  const q = newRunCost(INLINE_QUANTILE)
+  const m = newRunCost()
+  for (const ms of times) { learn(q, 1, ms); learn(m, 1, ms) }
+  t.equal(q.fixedMs, 0.1, 'the lower quartile is the unpreempted run')
+  t.equal(m.fixedMs, 0.5, 'the median is a preempted one')
+  // Interpolated between order statistics: a quarter of the way over 4 sorted samples 1..4.
+  const i = newRunCost(INLINE_QUANTILE)
+  for (const ms of [4, 1, 3, 2]) learn(i, 1, ms)
+  t.equal(i.fixedMs, 1.75)
+  t.throws(() => newRunCost(1.5), /quantile/)
 })
