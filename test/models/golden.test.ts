@@ -12,6 +12,16 @@ const manifest = readManifest(join(INCOME_DIR, 'model.yaml'))
 const g = golden()
 const rows = evalRows().slice(0, g.rows)
 
+/** The income model's registry with these models options and batch size, closed at the test's end. */
+async function loadIncome (t: { teardown: (fn: () => Promise<void>) => void }, models: object, maxBatch: number): Promise<{ cfg: ReturnType<typeof validateConfig>, reg: ModelRegistry, m: ReturnType<ModelRegistry['model']> }> {
+  const cfg = validateConfig({ models: { dir: MODELS_DIR, ...models } })
+  const reg = new ModelRegistry(cfg.models, maxBatch, silentLog)
+  reg.discover()
+  await reg.load()
+  t.teardown(async () => { await reg.close() })
+  return { cfg, reg, m: reg.model('income') }
+}
+
 t.test('manifest checksums match the committed files', async t => {
   for (const v of manifest.variants) t.equal(sha256File(join(INCOME_DIR, v.file)), v.sha256, v.name)
   t.same(Object.keys(g.variants), manifest.variants.map(v => v.name), 'golden.json covers every variant')
@@ -34,12 +44,7 @@ t.test('encoder reproduces training-time encoding of the first 200 eval rows', a
 })
 
 t.test('every variant matches the golden probabilities within 1e-5, in any batching', async t => {
-  const cfg = validateConfig({ models: { dir: MODELS_DIR, warmup_runs: 0, inference_threads: 0 } })
-  const reg = new ModelRegistry(cfg.models, 256, silentLog)
-  reg.discover()
-  await reg.load()
-  t.teardown(() => reg.close())
-  const m = reg.model('income')
+  const { m } = await loadIncome(t, { warmup_runs: 0, inference_threads: 0 }, 256)
   const w = m.width
   const input = new Float32Array(rows.length * w)
   rows.forEach((r, i) => { m.encoder.encode(r.features, input, i * w, 'features') })
@@ -64,12 +69,7 @@ t.test('every variant matches the golden probabilities within 1e-5, in any batch
 })
 
 t.test('variants of one file share one session', async t => {
-  const cfg = validateConfig({ models: { dir: MODELS_DIR, warmup_runs: 0, inference_threads: 0 } })
-  const reg = new ModelRegistry(cfg.models, 8, silentLog)
-  reg.discover()
-  await reg.load()
-  t.teardown(() => reg.close())
-  const m = reg.model('income')
+  const { m } = await loadIncome(t, { warmup_runs: 0, inference_threads: 0 }, 8)
   const files = new Set(m.variants.map(v => v.spec.file))
   t.ok(files.size < m.variants.length, 'the manifest has variants sharing a file')
   for (const v of m.variants) {
@@ -131,12 +131,7 @@ t.test('with inference threads, small batches of a cheap variant run on the HTTP
 })
 
 t.test('with the gate on, one batch in PROBE_EVERY too large by the estimate still runs inline and re-teaches the per-row cost', async t => {
-  const cfg = validateConfig({ models: { dir: MODELS_DIR, inference_threads: 1, warmup_runs: 1 } })
-  const reg = new ModelRegistry(cfg.models, 64, silentLog)
-  reg.discover()
-  await reg.load()
-  t.teardown(() => reg.close())
-  const m = reg.model('income')
+  const { cfg, m } = await loadIncome(t, { inference_threads: 1, warmup_runs: 1 }, 64)
   const v = m.variant('distilled')
   const limit = cfg.models.inline_max_ms
   // What a busy warm-up left: one row clearly within the limit, 64 rows just past it (the per-row
