@@ -10,14 +10,20 @@ import argparse
 import json
 import os
 
-import numpy as np
-import onnx
-from skl2onnx import to_onnx
-from skl2onnx.common.data_types import FloatTensorType
-from sklearn.linear_model import LogisticRegression
-from sklearn.neural_network import MLPClassifier
+# One BLAS thread, set before numpy loads: with several, OpenBLAS may split a matrix product
+# differently from one run to the next on a loaded machine, the MLP's weights differ in their
+# last bits and a second export of the same model no longer has the same bytes (and sha256).
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-from fairgate_encoding import Encoding, read_table
+import numpy as np  # noqa: E402
+import onnx  # noqa: E402
+from skl2onnx import to_onnx  # noqa: E402
+from skl2onnx.common.data_types import FloatTensorType  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.neural_network import MLPClassifier  # noqa: E402
+
+from fairgate_encoding import Encoding, read_table  # noqa: E402
 
 
 def save_pinned(onx, path, name):

@@ -155,7 +155,9 @@ t.test('variants warmed at the same time warm one after the other', async t => {
   const buf = rows(64)
   // The registry warms every variant concurrently. Interleaved in the thread's port, each run
   // would be timed behind the other variant's and the pool would learn the wrong costs.
-  await Promise.all([p.warm('income/full', buf, WIDTH, [1, 64], 3), p.warm('income/distilled', buf, WIDTH, [1, 64], 3)])
-  t.same(posted, [...Array(6).fill('income/full'), ...Array(6).fill('income/distilled')], 'all of full\'s warm-up runs, then distilled\'s')
+  // Seven rounds: the costs are medians of the six timed ones, so two runs preempted on a loaded
+  // machine (a 64-row distilled run stretched past full's) cannot reorder the two variants.
+  await Promise.all([p.warm('income/full', buf, WIDTH, [1, 64], 7), p.warm('income/distilled', buf, WIDTH, [1, 64], 7)])
+  t.same(posted, [...Array(14).fill('income/full'), ...Array(14).fill('income/distilled')], 'all of full\'s warm-up runs, then distilled\'s')
   t.ok(p.runMs('income/distilled', 64) < p.runMs('income/full', 64), 'distilled learned as the cheaper one')
 })
