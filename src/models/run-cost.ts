@@ -14,7 +14,7 @@
 // the inline path from every run on the HTTP thread; warm-up only seeds the samples.
 
 export const SMALL_RUN = 4
-/** Observations per part kept for the median: ~a hundred ms of serving, several warm-up runs. */
+/** Observations per part kept for the quantile: ~a hundred ms of serving, several warm-up runs. */
 export const COST_SAMPLES = 15
 /** The quantile of the inline (HTTP-thread) costs; the pool's are medians (0.5). */
 export const INLINE_QUANTILE = 0.25
@@ -58,7 +58,7 @@ function quantileOf (ring: Float64Array, n: number, scratch: Float64Array, q: nu
   return frac === 0 ? scratch[lo]! : scratch[lo]! + (scratch[lo + 1]! - scratch[lo]!) * frac
 }
 
-/** Feeds one run's time into the cost: the part it shows gets a new sample and its median. */
+/** Feeds one run's time into the cost: the part it shows gets a new sample and its quantile. */
 export function learn (c: RunCost, rows: number, ms: number): void {
   if (rows > SMALL_RUN) {
     c.rowSamples[c.sizedRuns % COST_SAMPLES] = Math.max(0, ms - c.fixedMs) / rows
