@@ -4,7 +4,9 @@
 // each: 64 connections of single-row requests to `full`. Each start is warmed up, then measured
 // in BENCH_WINDOWS consecutive windows, so a slow start that stays slow for the life of the
 // process shows as slow in every window. The baseline's spread in the same run is the machine's
-// own noise; fairgate's spread beyond it is fairgate's.
+// own noise; fairgate's spread beyond it is fairgate's. Each start's line has its CPU per request
+// (all threads, the HTTP thread's in brackets) and, for fairgate, the mean rows per batch over the
+// measured windows (fairgate_batch_size), to tell a slower machine from a different batching.
 //   BENCH_STARTS (default 6; or --starts N), BENCH_SECONDS per window (5), BENCH_WINDOWS (2),
 //   BENCH_WARMUP_SECONDS (3), BENCH_CONNECTIONS (64), BENCH_VARIANT (full),
 //   BENCH_GATEWAY_ENV (FAIRGATE_* variables, a JSON object),
@@ -16,6 +18,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { closedLoop, cpuPerRequestUs, evalRows, gatewayEnv, median, startGatewayProcess, threadCpuMs, type LoadResult, type Proc } from './lib/harness.js'
 import { startBaselineProcess } from './lib/servers.js'
+import { parseMetrics } from '../test/helpers/gateway.js'
 
 const { values: args } = parseArgs({ options: { starts: { type: 'string' } } })
 const num = (k: string, d: number): number => process.env[k] === undefined || process.env[k] === '' ? d : Number(process.env[k])
@@ -35,12 +38,11 @@ interface Run extends LoadResult { server: Server, start: number, windows: Array
 /** fairgate_batch_size's sum and count over every variant (null: not a fairgate, or no metrics). */
 async function batchTotals (url: string): Promise<{ sum: number, count: number } | null> {
   try {
-    const text = await (await fetch(`${url}/metrics`)).text()
     let sum = 0
     let count = 0
-    for (const line of text.split('\n')) {
-      if (line.startsWith('fairgate_batch_size_sum')) sum += Number(line.slice(line.lastIndexOf(' ') + 1))
-      else if (line.startsWith('fairgate_batch_size_count')) count += Number(line.slice(line.lastIndexOf(' ') + 1))
+    for (const [series, v] of parseMetrics(await (await fetch(`${url}/metrics`)).text())) {
+      if (series.startsWith('fairgate_batch_size_sum')) sum += v
+      else if (series.startsWith('fairgate_batch_size_count')) count += v
     }
     return { sum, count }
   } catch {
