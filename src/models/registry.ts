@@ -33,7 +33,7 @@ export class VariantRuntime {
   readonly inlineCost: RunCost
   readonly inlineGate: HysteresisGate
   /** Batches that failed the inline test but could be probed, to probe one in PROBE_EVERY. */
-  private offRuns = 0
+  private probeCandidates = 0
   /** When the current inline run started (set by `mark` from the check phase, just before onnxruntime's run). */
   private markedAt = 0
   private readonly mark = (): void => { this.markedAt = performance.now() }
@@ -104,7 +104,7 @@ export class VariantRuntime {
   private probes (rows: number): boolean {
     if (this.session === null || this.inlineGate.limitMs <= 0) return false
     const fits = this.inlineGate.on ? expectedMs(this.inlineCost, rows) <= PROBE_REACH * this.inlineGate.limitMs : rows <= SMALL_RUN
-    return fits && ++this.offRuns % PROBE_EVERY === 0
+    return fits && ++this.probeCandidates % PROBE_EVERY === 0
   }
 
   /**

@@ -2,10 +2,10 @@
 // sha256, and the TypeScript encoder + onnxruntime-node reproduce the golden probabilities.
 import t from 'tap'
 import { join } from 'node:path'
-import { ModelRegistry, readManifest, sha256File } from '../../src/models/index.js'
+import { ModelRegistry, readManifest, sha256File, type ModelRuntime } from '../../src/models/index.js'
 import { PROBE_EVERY, PROBE_REACH } from '../../src/models/registry.js'
 import { seed } from '../../src/models/run-cost.js'
-import { validateConfig } from '../../src/config/index.js'
+import { validateConfig, type Config } from '../../src/config/index.js'
 import { evalRows, golden, INCOME_DIR, MODELS_DIR, parseMetrics, silentLog, startGateway } from '../helpers/gateway.js'
 
 const manifest = readManifest(join(INCOME_DIR, 'model.yaml'))
@@ -13,13 +13,13 @@ const g = golden()
 const rows = evalRows().slice(0, g.rows)
 
 /** The income model's registry with these models options and batch size, closed at the test's end. */
-async function loadIncome (t: { teardown: (fn: () => Promise<void>) => void }, models: object, maxBatch: number): Promise<{ cfg: ReturnType<typeof validateConfig>, reg: ModelRegistry, m: ReturnType<ModelRegistry['model']> }> {
+async function loadIncome (t: { teardown: (fn: () => Promise<void>) => void }, models: object, maxBatch: number): Promise<{ cfg: Config, m: ModelRuntime }> {
   const cfg = validateConfig({ models: { dir: MODELS_DIR, ...models } })
   const reg = new ModelRegistry(cfg.models, maxBatch, silentLog)
   reg.discover()
   await reg.load()
   t.teardown(async () => { await reg.close() })
-  return { cfg, reg, m: reg.model('income') }
+  return { cfg, m: reg.model('income') }
 }
 
 t.test('manifest checksums match the committed files', async t => {
@@ -103,13 +103,8 @@ t.test('every variant decides the golden rows as golden.json says, with their gr
 })
 
 t.test('with inference threads, small batches of a cheap variant run on the HTTP thread', async t => {
-  const cfg = validateConfig({ models: { dir: MODELS_DIR, inference_threads: 1, warmup_runs: 1 } })
+  const { cfg, m } = await loadIncome(t, { inference_threads: 1, warmup_runs: 1 }, 64)
   t.equal(cfg.models.inline_max_ms, 0.25, 'the default limit')
-  const reg = new ModelRegistry(cfg.models, 64, silentLog)
-  reg.discover()
-  await reg.load()
-  t.teardown(() => reg.close())
-  const m = reg.model('income')
   const distilled = m.variant('distilled')
   for (const v of m.variants) {
     // A variant whose one-row run is not clearly within the limit starts with its gate off (and

@@ -1,5 +1,6 @@
-// The cost model's estimate is a quantile (by default the median) of recent runs: one slow run (a start-up hiccup, a busy
-// neighbour) does not move it, a lasting change does within half the window. Times are injected.
+// The cost model's estimate is a quantile (by default the median) of recent runs: one slow run (a
+// start-up hiccup, a busy neighbour) does not move it, a lasting change does within half the window
+// (for the median). Times are injected.
 import t from 'tap'
 import { COST_SAMPLES, expectedMs, INLINE_QUANTILE, learn, newRunCost, seed, SMALL_RUN } from '../../src/models/run-cost.js'
 
