@@ -77,9 +77,12 @@ export class VariantRuntime {
 
   get name (): string { return this.spec.name }
 
-  /** Whether a batch of `rows` rows runs on this thread (no pool, or small enough for the inline session). */
+  /**
+   * Whether a batch of `rows` rows runs on this thread (no pool, or small enough for the inline
+   * session, and no larger than a batch timed here: beyond that the estimate is extrapolated).
+   */
   runsInline (rows: number): boolean {
-    return this.pool === null || (this.session !== null && this.inlineGate.on && expectedMs(this.inlineCost, rows) <= this.inlineGate.limitMs)
+    return this.pool === null || (this.session !== null && this.inlineGate.on && rows <= this.inlineCost.maxRows && expectedMs(this.inlineCost, rows) <= this.inlineGate.limitMs)
   }
 
   /** Expected ms of an inline run of `rows` rows (with a pool and an inline session). */

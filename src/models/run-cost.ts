@@ -24,6 +24,12 @@ export interface RunCost {
   readonly quantile: number
   rowMs: number
   fixedMs: number
+  /**
+   * The largest batch any learned run had. Past it the estimate is an extrapolation of a per-row
+   * part that may be 0 (a lower quartile of tiny, noisy per-row times often is), so a caller that
+   * bounds a run by the estimate must not trust it there.
+   */
+  maxRows: number
   runs: number
   sizedRuns: number
   fixedRuns: number
@@ -35,7 +41,7 @@ export interface RunCost {
 
 export function newRunCost (quantile = 0.5): RunCost {
   if (!(quantile >= 0 && quantile <= 1)) throw new Error('newRunCost: quantile must be in [0, 1]')
-  return { quantile, rowMs: 0, fixedMs: 0, runs: 0, sizedRuns: 0, fixedRuns: 0, fixedSamples: new Float64Array(COST_SAMPLES), rowSamples: new Float64Array(COST_SAMPLES), scratch: new Float64Array(COST_SAMPLES) }
+  return { quantile, rowMs: 0, fixedMs: 0, maxRows: 0, runs: 0, sizedRuns: 0, fixedRuns: 0, fixedSamples: new Float64Array(COST_SAMPLES), rowSamples: new Float64Array(COST_SAMPLES), scratch: new Float64Array(COST_SAMPLES) }
 }
 
 export function expectedMs (c: RunCost, rows: number): number { return c.fixedMs + rows * c.rowMs }
@@ -60,6 +66,7 @@ function quantileOf (ring: Float64Array, n: number, scratch: Float64Array, q: nu
 
 /** Feeds one run's time into the cost: the part it shows gets a new sample and its quantile. */
 export function learn (c: RunCost, rows: number, ms: number): void {
+  if (rows > c.maxRows) c.maxRows = rows
   if (rows > SMALL_RUN) {
     c.rowSamples[c.sizedRuns % COST_SAMPLES] = Math.max(0, ms - c.fixedMs) / rows
     c.sizedRuns++

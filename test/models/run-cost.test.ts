@@ -62,3 +62,15 @@ t.test('a lower-quartile cost follows the runs that were not preempted, a median
   t.equal(i.fixedMs, 1.75)
   t.throws(() => newRunCost(1.5), /quantile/)
 })
+
+t.test('the cost remembers the largest batch it learned from, past which its estimate is extrapolated', async t => {
+  const c = newRunCost(INLINE_QUANTILE)
+  t.equal(c.maxRows, 0)
+  learn(c, 1, 0.1)
+  learn(c, 64, 0.1)
+  learn(c, 8, 0.1)
+  t.equal(c.maxRows, 64)
+  // A per-row part of 0 (the 64-row run cost what one row did) would make any batch look cheap.
+  t.equal(c.rowMs, 0)
+  t.equal(expectedMs(c, 1_000_000), expectedMs(c, 1))
+})
