@@ -45,7 +45,25 @@ export async function monitorCli (env: Record<string, string> = {}, timeoutMs = 
   return await runCli('monitor', env, timeoutMs, '/v2/health/live')
 }
 
+/** Start-up attempts when a port freePort picked was taken before the child bound it. */
+const PORT_ATTEMPTS = 3
+
+/**
+ * freePort closes its socket before the child binds the port, so a parallel test can take it in
+ * between (CI saw `listen EADDRINUSE` on the gRPC port). Such a start is retried on fresh ports;
+ * any other early exit fails at once.
+ */
 async function runCli (command: string, env: Record<string, string>, timeoutMs: number, readyPath: string): Promise<Served> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runCliOnce(command, env, timeoutMs, readyPath)
+    } catch (err) {
+      if (attempt >= PORT_ATTEMPTS || !/EADDRINUSE/.test((err as Error).message)) throw err
+    }
+  }
+}
+
+async function runCliOnce (command: string, env: Record<string, string>, timeoutMs: number, readyPath: string): Promise<Served> {
   const port = await freePort()
   // gRPC too on a free port, so gateways of parallel tests do not meet on 8081.
   const grpcPort = await freePort()
