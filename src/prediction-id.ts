@@ -97,3 +97,37 @@ export function ownPredictionSequence (id: string): number {
   if (id.length !== 26 || decode(id, 10, 6) !== PROCESS_NUMBER) return -1
   return decode(id, 16, 10)
 }
+
+/** An id's length, and its BYTES tensor element: the 4-byte little-endian length, then the id. */
+const ID_LENGTH = 26
+const ELEMENT = 4 + ID_LENGTH
+const SHARED = ID_LENGTH - 2
+/** TAIL as ASCII codes, two per 10-bit value. */
+const TAIL_CODES = Uint8Array.from(TAIL.join(''), c => c.charCodeAt(0))
+/** One element's length prefix and its first SHARED characters: the same for up to 1024 ids in a row. */
+const head = new Uint8Array(4 + SHARED)
+head[0] = ID_LENGTH
+
+/**
+ * The BYTES tensor elements of predictionId(nowMs, first + i) for i < n, written from `at`
+ * without making or reading the strings; returns the end. Ids of one answer differ only in their
+ * last two characters within each block of 1024 sequence numbers, so a block's shared 28 bytes
+ * are worked out once and copied by a plain loop (a native copy per id costs more than its bytes).
+ */
+export function writePredictionIdElements (nowMs: number, first: number, n: number, out: Uint8Array, at: number): number {
+  let s = first
+  const end = first + n
+  while (s < end) {
+    const id = predictionId(nowMs, s)
+    for (let k = 0; k < SHARED; k++) head[4 + k] = id.charCodeAt(k)
+    const blockEnd = Math.min(end, (Math.floor(s / 1024) + 1) * 1024)
+    for (; s < blockEnd; s++) {
+      for (let k = 0; k < 4 + SHARED; k++) out[at + k] = head[k]!
+      const t = (s & 1023) * 2
+      out[at + 4 + SHARED] = TAIL_CODES[t]!
+      out[at + 5 + SHARED] = TAIL_CODES[t + 1]!
+      at += ELEMENT
+    }
+  }
+  return at
+}

@@ -10,7 +10,7 @@ import * as protoLoader from '@grpc/proto-loader'
 import type { InferJob } from '../batching/index.js'
 import type { HealthApi, InferenceApi } from '../gateway.js'
 import {
-  EXTENSIONS, idBytes, modelMetadata, modelReady, OUT_ID, OUT_ID_RAW, OUT_SCORE, OUT_SCORE_RAW, parseBudget,
+  EXTENSIONS, jobIdBytes, modelMetadata, modelReady, OUT_ID, OUT_ID_RAW, OUT_SCORE, OUT_SCORE_RAW, parseBudget,
   PREDICTION_ID_OUTPUT, round3, scoreBytes, type ParseContext
 } from '../oip/index.js'
 import { nextPredictionId } from '../prediction-id.js'
@@ -54,7 +54,7 @@ export function respondGrpc (job: InferJob): void {
   }
   if ((bits & OUT_ID) !== 0) {
     outputs.push({ name: PREDICTION_ID_OUTPUT, datatype: 'BYTES', shape: [n], contents: raw ? null : { bytes_contents: job.ids.map(id => Buffer.from(id, 'latin1')) } })
-    if (raw) rawOut.push(idBytes(job.ids))
+    if (raw) rawOut.push(jobIdBytes(job))
   }
   call.callback(null, {
     model_name: job.model.name,

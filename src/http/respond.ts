@@ -4,7 +4,7 @@
 import type { FastifyReply } from 'fastify'
 import type { InferJob } from '../batching/index.js'
 import { sendError } from './error-contract.js'
-import { idBytesLength, OUT_ID, OUT_ID_RAW, OUT_SCORE, OUT_SCORE_RAW, PREDICTION_ID_OUTPUT, round3, scoreBytes, writeIdBytes } from '../oip/index.js'
+import { idBytesLength, OUT_ID, OUT_ID_RAW, OUT_SCORE, OUT_SCORE_RAW, PREDICTION_ID_OUTPUT, round3, scoreBytes, writeJobIdBytes } from '../oip/index.js'
 
 function finishError (job: InferJob, reply: FastifyReply): boolean {
   const err = job.error
@@ -36,7 +36,7 @@ export function respondOip (job: InferJob): void {
     scoreBytes(job).copy(body, at)
     at += n * 4
   }
-  if (idRaw) writeIdBytes(job.ids, body, at)
+  if (idRaw) writeJobIdBytes(job, body, at)
   reply.header('inference-header-content-length', String(hl)).type('application/octet-stream').send(body)
 }
 

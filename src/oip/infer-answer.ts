@@ -2,6 +2,7 @@
 // outputs (FP32 scores, BYTES prediction ids) as the binary extension and raw_output_contents
 // lay them out.
 import type { InferJob } from '../batching/index.js'
+import { predictionId, writePredictionIdElements } from '../prediction-id.js'
 
 /** The scores' little-endian FP32 bytes, without copying. */
 export function scoreBytes (job: InferJob): Buffer {
@@ -37,6 +38,30 @@ export function writeIdBytes (ids: string[], out: Buffer, at: number): number {
     text += prefix + id
   }
   return at + out.write(text, at, 'latin1')
+}
+
+/**
+ * A job's prediction ids as a BYTES tensor at `at`; returns the end. The gateway made them as
+ * predictionId(completedAtWall, firstIdSeq + i): when the first and last still read so, they are
+ * written from those numbers (a 64-row answer: about a third of writeIdBytes' cost), else from
+ * the strings.
+ */
+export function writeJobIdBytes (job: InferJob, out: Buffer, at: number): number {
+  const ids = job.ids
+  const n = ids.length
+  const wall = job.completedAtWall
+  const first = job.firstIdSeq
+  if (n > 0 && ids[0] === predictionId(wall, first) && ids[n - 1] === predictionId(wall, first + n - 1)) {
+    return writePredictionIdElements(wall, first, n, out, at)
+  }
+  return writeIdBytes(ids, out, at)
+}
+
+/** A job's prediction ids as a BYTES tensor in a buffer of its own (writeJobIdBytes). */
+export function jobIdBytes (job: InferJob): Buffer {
+  const out = Buffer.allocUnsafe(idBytesLength(job.ids))
+  writeJobIdBytes(job, out, 0)
+  return out
 }
 
 /** The BYTES tensor of `ids` in a buffer of its own. */

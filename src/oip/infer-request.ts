@@ -5,6 +5,7 @@
 import { InferJob } from '../batching/index.js'
 import { FG_ERR_REQUEST_BINARY, FG_ERR_REQUEST_DEADLINE, FG_ERR_REQUEST_GROUP, FG_ERR_REQUEST_INVALID } from '../errors.js'
 import type { ModelRuntime } from '../models/index.js'
+import { firstNonFinite, nonFinite } from './non-finite.js'
 import { beyondFp32, isObject, MAX_BUDGET_MS, parseBudget, parseGroups, parseVariant } from './parse-common.js'
 
 export interface ParseContext {
@@ -67,33 +68,6 @@ export function floatsFromNumbers (data: unknown, rows: number, width: number, f
   return input
 }
 
-const EXPONENT = 0x7f800000
-const EXPONENT_LOW = 0x00800000
-
-/**
- * Whether any word is an Inf or NaN, without a branch per word: (w & EXPONENT) + EXPONENT_LOW
- * reaches 2^31 (the sign bit once OR-ed as an int32) exactly when all exponent bits are set, so
- * the OR of every word's sum is negative iff one is not finite. Four words per step: on a 64-row
- * tensor (7,168 words) about 6 µs against about 8 for a compare and branch per word.
- */
-function nonFiniteIn (bits: Int32Array): boolean {
-  const n = bits.length
-  let acc = 0
-  let e = 0
-  for (; e + 3 < n; e += 4) {
-    acc |= ((bits[e]! & EXPONENT) + EXPONENT_LOW) | ((bits[e + 1]! & EXPONENT) + EXPONENT_LOW) |
-      ((bits[e + 2]! & EXPONENT) + EXPONENT_LOW) | ((bits[e + 3]! & EXPONENT) + EXPONENT_LOW)
-  }
-  for (; e < n; e++) acc |= (bits[e]! & EXPONENT) + EXPONENT_LOW
-  return acc < 0
-}
-
-/** The index of the first Inf or NaN word (only looked for once nonFiniteIn said there is one). */
-function firstNonFinite (bits: Int32Array): number {
-  for (let e = 0; e < bits.length; e++) if ((bits[e]! & EXPONENT) === EXPONENT) return e
-  return -1
-}
-
 /**
  * Raw little-endian FP32 bytes (the binary extension's tensor, gRPC's raw_input_contents). A
  * 4-byte-aligned slice becomes a view, so the batcher's copy into the batch buffer is the
@@ -111,11 +85,8 @@ export function floatsFromBytes (bytes: Uint8Array, rows: number, width: number,
     out = new Float32Array(rows * width)
     new Uint8Array(out.buffer).set(bytes)
   }
-  // All exponent bits set is Inf or NaN: tested on the words' bits (the host is little-endian,
-  // as the tensor bytes are), not on decoded floats. Int32, not Uint32: a word with its sign bit
-  // set stays a small integer for V8 instead of becoming a double.
   const bits = new Int32Array(out.buffer, out.byteOffset, out.length)
-  if (nonFiniteIn(bits)) {
+  if (nonFinite(bits)) {
     const e = firstNonFinite(bits)
     throw FG_ERR_REQUEST_BINARY(field, `element ${e} (row ${Math.floor(e / width)}, column ${e % width}) is not a finite number`)
   }

@@ -2,7 +2,7 @@
 // 4-byte little-endian length, then its bytes) against a reference written element by element,
 // and the FP32 scores as a view of the job's scores.
 import t from 'tap'
-import { idBytes, idBytesLength, scoreBytes, writeIdBytes } from '../../src/oip/index.js'
+import { idBytes, idBytesLength, jobIdBytes, scoreBytes, writeIdBytes, writeJobIdBytes } from '../../src/oip/index.js'
 import { predictionId, reservePredictionIds } from '../../src/prediction-id.js'
 import type { InferJob } from '../../src/batching/index.js'
 
@@ -35,6 +35,37 @@ t.test('written at an offset into a larger buffer: returns the end, leaves the b
   t.equal(end, 7 + idBytesLength(ids))
   t.same(out.subarray(7, end), reference(ids))
   t.same([...out.subarray(0, 7), ...out.subarray(end)], new Array(10).fill(0xee))
+})
+
+/** A job as the gateway's assignIds leaves it: n ids from predictionId(wall, first + i). */
+function idJob (wall: number, first: number, n: number): InferJob {
+  return { ids: Array.from({ length: n }, (_, i) => predictionId(wall, first + i)), completedAtWall: wall, firstIdSeq: first, rows: n } as unknown as InferJob
+}
+
+t.test("a job's ids written from its numbers: the same bytes as from its strings, across blocks of 1024", async t => {
+  const wall = Date.now()
+  // Blocks of 1024 sequence numbers share their first 24 characters: runs that start inside a
+  // block, end on its last number, cross one boundary, and span several.
+  for (const [first, n] of [[5, 64], [1024 * 7 + 960, 64], [1024 * 9 + 1000, 50], [1024 * 3 - 1, 1], [1024 * 20 + 17, 2500]] as const) {
+    const job = idJob(wall, first, n)
+    t.same(jobIdBytes(job), reference(job.ids), `first ${first}, ${n} ids`)
+  }
+  const job = idJob(wall, 1024 * 5 + 1020, 8)
+  const out = Buffer.alloc(5 + 8 * 30 + 2, 0xee)
+  t.equal(writeJobIdBytes(job, out, 5), 5 + 8 * 30, 'returns the end')
+  t.same(out.subarray(5, 5 + 8 * 30), reference(job.ids))
+  t.same([...out.subarray(0, 5), ...out.subarray(5 + 8 * 30)], new Array(7).fill(0xee), 'leaves the bytes around alone')
+})
+
+t.test('ids that are not the numbers\' ids (set by other code, or none) are written from the strings', async t => {
+  const wall = Date.now()
+  const job = idJob(wall, 100, 3)
+  job.ids[2] = 'x'.repeat(5)
+  t.same(jobIdBytes(job), reference(job.ids), 'the last one differs')
+  const other = idJob(wall, 100, 3)
+  ;(other as { completedAtWall: number }).completedAtWall = wall + 1
+  t.same(jobIdBytes(other), reference(other.ids), 'another wall time')
+  t.same(jobIdBytes(idJob(wall, 100, 0)), Buffer.alloc(0), 'no ids')
 })
 
 t.test('scoreBytes is the first rows × 4 bytes of the scores, little-endian, not a copy', async t => {
