@@ -85,9 +85,11 @@ t.test('two threads: a short batch runs at once on the kept thread while long on
     track('full-2', p.run('income/full', big, 256, WIDTH)),
     track('distilled', p.run('income/distilled', rows(8), 8, WIDTH))
   ]
-  t.equal(p.queued, 1, 'full-2 waits: the second thread is kept for short batches')
+  t.equal(p.queued, 1, 'full-2 waits: the second thread is kept for short batches, distilled is not queued')
   await Promise.all(all)
-  t.same(order, ['distilled', 'full-1', 'full-2'])
+  // full-1 against distilled is a race the machine's load decides (CI once saw full-1 first);
+  // full-2 cannot start before full-1 ends, so distilled ending first is the pool's doing.
+  t.ok(order.indexOf('distilled') < order.indexOf('full-2'), `distilled did not wait behind full-2 (order ${order.join(', ')})`)
 })
 
 t.test('two threads: with no short batch for a while the kept thread takes long ones, until a short one comes', async t => {
