@@ -131,6 +131,7 @@ export class Batcher {
     const width = this.width
     let rows = 0
     let seg = 0
+    let direct: Float32Array | null = null
     while (rows < max) {
       const job = this.queue.peek()
       if (job === undefined) break
@@ -146,7 +147,10 @@ export class Batcher {
         continue
       }
       const take = Math.min(job.rows - job.nextRow, max - rows)
-      slot.buffer.set(job.input.subarray(job.nextRow * width, (job.nextRow + take) * width), rows * width)
+      // A whole job that is the batch by itself (a full batch, or the only job queued) runs on
+      // its own packed input: copying 64 rows into the slot's buffer bought nothing.
+      if (seg === 0 && job.nextRow === 0 && take === job.rows && (take === max || this.queue.length === 1)) direct = job.input
+      else slot.buffer.set(job.input.subarray(job.nextRow * width, (job.nextRow + take) * width), rows * width)
       slot.jobs[seg] = job
       slot.starts[seg] = job.nextRow
       slot.counts[seg] = take
@@ -167,7 +171,7 @@ export class Batcher {
     slot.busy = true
     if (this.tracing.enabled) slot.span = this.tracing.startBatch(this.variant, slot.jobs, slot.counts, seg, rows, now)
     this.running++
-    this.variant.run(slot.buffer, rows).then(slot.onResult, slot.onError)
+    this.variant.run(direct ?? slot.buffer, rows).then(slot.onResult, slot.onError)
   }
 
   /** @internal called by a slot when its batch has run. */

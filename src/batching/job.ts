@@ -64,8 +64,11 @@ export class InferJob {
     readonly receivedAt: number
   ) {
     this.input = input
-    this.scores = new Float32Array(rows)
-    this.thresholds = new Float64Array(rows)
+    // One backing store for both (thresholds first, 8-byte aligned): each typed array past 64
+    // bytes allocates its own off-heap store, and this is per request.
+    const store = new ArrayBuffer(rows * 12)
+    this.thresholds = new Float64Array(store, 0, rows)
+    this.scores = new Float32Array(store, rows * 8, rows)
   }
 
   get queueMs (): number { return this.startedAt < 0 ? 0 : this.startedAt - this.enqueuedAt }
