@@ -6,7 +6,8 @@ import { FakeClock } from '../helpers/fake-clock.js'
 
 const WIDTH = 2
 
-interface PendingRun { input: Float32Array, rows: number, resolve: (s: Float32Array) => void, reject: (e: Error) => void }
+/** `input` is a copy of the batch's rows; `given` the array the batcher passed (to tell a copy from the job's own). */
+interface PendingRun { input: Float32Array, given: Float32Array, rows: number, resolve: (s: Float32Array) => void, reject: (e: Error) => void }
 
 function fakeVariant (): { variant: VariantRuntime, runs: PendingRun[] } {
   const runs: PendingRun[] = []
@@ -16,7 +17,7 @@ function fakeVariant (): { variant: VariantRuntime, runs: PendingRun[] } {
     model,
     state: 'ready',
     run: (input: Float32Array, rows: number) => new Promise<Float32Array>((resolve, reject) => {
-      runs.push({ input: input.slice(0, rows * WIDTH), rows, resolve, reject })
+      runs.push({ input: input.slice(0, rows * WIDTH), given: input, rows, resolve, reject })
     })
   } as unknown as VariantRuntime
   return { variant, runs }
@@ -194,38 +195,28 @@ t.test('an output that is not float32 scores fails its batch with a 500, never t
 
 t.test('a whole job that is its batch alone runs on its own input; a batch of parts is packed in the slot', async t => {
   const clock = new FakeClock()
-  const seen: Float32Array[] = []
-  const model = { name: 'm', width: WIDTH } as unknown as ModelRuntime
-  const pending: PendingRun[] = []
-  const variant = {
-    name: 'v',
-    model,
-    state: 'ready',
-    run: (input: Float32Array, rows: number) => new Promise<Float32Array>((resolve, reject) => {
-      seen.push(input)
-      pending.push({ input: input.slice(0, rows * WIDTH), rows, resolve, reject })
-    })
-  } as unknown as VariantRuntime
+  const { variant, runs } = fakeVariant()
+  const model = variant.model
   const done: InferJob[] = []
   const b = new Batcher(variant, opts, clock, { onBatch: () => {}, onJobDone: j => done.push(j) })
   const lone = job(model, 3, 0, clock)
   b.enqueue(lone)
-  t.equal(seen[0], lone.input, 'the only job queued: its input itself, no copy')
+  t.equal(runs[0]!.given, lone.input, 'the only job queued: its input itself, no copy')
   const full = job(model, 4, 10, clock)
   const a = job(model, 1, 20, clock)
   const c = job(model, 2, 30, clock)
   b.enqueue(full)
   b.enqueue(a)
   b.enqueue(c)
-  answer(pending[0]!)
+  answer(runs[0]!)
   await tick()
-  t.equal(seen[1], full.input, 'a job of max_batch_size rows is a batch by itself')
-  answer(pending[1]!)
+  t.equal(runs[1]!.given, full.input, 'a job of max_batch_size rows is a batch by itself')
+  answer(runs[1]!)
   await tick()
-  t.not(seen[2], a.input, 'two jobs in one batch: packed into the slot buffer')
-  t.not(seen[2], c.input)
-  t.same([...pending[2]!.input], [20, 0, 30, 0, 31, 0], 'in queue order')
-  answer(pending[2]!)
+  t.not(runs[2]!.given, a.input, 'two jobs in one batch: packed into the slot buffer')
+  t.not(runs[2]!.given, c.input)
+  t.same([...runs[2]!.input], [20, 0, 30, 0, 31, 0], 'in queue order')
+  answer(runs[2]!)
   await tick()
   t.same(done.map(j => [...j.scores]), [[0, 1, 2], [10, 11, 12, 13], [20], [30, 31]], 'each job its own scores')
 })
