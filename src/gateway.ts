@@ -12,7 +12,7 @@ import type { Logger } from './logger.js'
 import { PolicyController, readPolicies, type DecisionRecord, type ModelFacts, type ModelPolicyStatus } from './policy/index.js'
 import { Monitor, OwnPredictionStore, type FairnessReport } from './monitor/index.js'
 import { ModelRegistry, type ModelRuntime, type VariantRuntime } from './models/index.js'
-import { predictionId, reservePredictionIds } from './prediction-id.js'
+import { reservePredictionIds } from './prediction-id.js'
 import { ActiveVariants, BudgetRouter, type Router, type VariantStatus } from './routing/index.js'
 import { GatewayMetrics, registerFairnessMetrics, startTracing, type Tracing, type VariantSeries } from './telemetry/index.js'
 import type { DecisionEvent } from './events/index.js'
@@ -326,13 +326,7 @@ export class Gateway {
 
   private assignIds (job: InferJob): void {
     if (job.error !== null) return
-    const wall = this.clock.wallNow()
-    job.completedAtWall = wall
-    const first = reservePredictionIds(job.rows)
-    const ids = new Array<string>(job.rows)
-    for (let i = 0; i < job.rows; i++) ids[i] = predictionId(wall, first + i)
-    job.ids = ids
-    job.firstIdSeq = first
+    job.assignIds(this.clock.wallNow(), reservePredictionIds(job.rows))
   }
 
   private remember (job: InferJob): void {

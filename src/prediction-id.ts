@@ -102,6 +102,9 @@ export function ownPredictionSequence (id: string): number {
 const ID_LENGTH = 26
 const ELEMENT = 4 + ID_LENGTH
 const SHARED = ID_LENGTH - 2
+/** Bytes of the BYTES tensor of n ids made by predictionId (writePredictionIdElements). */
+export function predictionIdElementsLength (n: number): number { return n * ELEMENT }
+
 /** TAIL as ASCII codes, two per 10-bit value. */
 const TAIL_CODES = Uint8Array.from(TAIL.join(''), c => c.charCodeAt(0))
 

@@ -4,6 +4,10 @@
 import type { Span } from '@opentelemetry/api'
 import type { FairgateError } from '../errors.js'
 import type { ModelRuntime, VariantRuntime } from '../models/index.js'
+import { predictionId } from '../prediction-id.js'
+
+/** The ids of a job that has none (an error answer): shared, and frozen so nobody fills it. */
+const NO_IDS: string[] = Object.freeze([]) as unknown as string[]
 
 export type JobCallback = (job: InferJob) => void
 
@@ -32,10 +36,12 @@ export class InferJob {
   predictedMs = -1
   /** Largest batch this job's rows ran in. */
   batchSize = 0
-  /** Prediction ids, one per row, assigned on completion. */
-  ids: string[] = []
   /** The sequence number of ids[0] (reservePredictionIds); ids[i] has firstIdSeq + i. */
   firstIdSeq = 0
+  /** Set by assignIds: ids[i] is predictionId(completedAtWall, firstIdSeq + i). */
+  idsAssigned = false
+  /** The ids as strings, once something read them. */
+  private idList: string[] | null = null
   /** Opaque slot for the caller (e.g. the HTTP reply). */
   ctx: unknown = null
   /** Opaque bits for the caller's answer (which outputs, in which encoding). */
@@ -69,6 +75,28 @@ export class InferJob {
     const store = new ArrayBuffer(rows * 12)
     this.thresholds = new Float64Array(store, 0, rows)
     this.scores = new Float32Array(store, rows * 8, rows)
+  }
+
+  /**
+   * Gives the rows their prediction ids, as a sequence: the strings are made on the first read
+   * of `ids`. A binary answer writes the ids' bytes from the numbers (writeJobIdBytes) and,
+   * with no event stream, nothing else reads them: 64 strings a 64-row request no longer makes.
+   */
+  assignIds (wall: number, first: number): void {
+    this.completedAtWall = wall
+    this.firstIdSeq = first
+    this.idsAssigned = true
+    this.idList = null
+  }
+
+  /** Prediction ids, one per row (none before assignIds). */
+  get ids (): string[] {
+    if (this.idList !== null) return this.idList
+    if (!this.idsAssigned) return NO_IDS
+    const ids = new Array<string>(this.rows)
+    for (let i = 0; i < this.rows; i++) ids[i] = predictionId(this.completedAtWall, this.firstIdSeq + i)
+    this.idList = ids
+    return ids
   }
 
   get queueMs (): number { return this.startedAt < 0 ? 0 : this.startedAt - this.enqueuedAt }

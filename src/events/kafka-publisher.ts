@@ -190,9 +190,10 @@ export class KafkaPublisher {
     const requestId = job.requestId
     const nums = ring.nums
     const evicted = this.evicted
+    const ids = job.ids
     let kept = 0
     for (let r = 0; r < n; r++) {
-      const id = job.ids[r] as string
+      const id = ids[r] as string
       const i = ring.reserve(EventRing.predictionBytes(id, requestId, width, attrs), evicted)
       if (i < 0) { this.counters[TOPIC_PREDICTIONS]!.dropped.inc(); continue }
       kept++

@@ -4,7 +4,7 @@
 import type { FastifyReply } from 'fastify'
 import type { InferJob } from '../batching/index.js'
 import { sendError } from './error-contract.js'
-import { idBytesLength, OUT_ID, OUT_ID_RAW, OUT_SCORE, OUT_SCORE_RAW, PREDICTION_ID_OUTPUT, round3, scoreBytes, writeJobIdBytes } from '../oip/index.js'
+import { jobIdBytesLength, OUT_ID, OUT_ID_RAW, OUT_SCORE, OUT_SCORE_RAW, PREDICTION_ID_OUTPUT, round3, scoreBytes, writeJobIdBytes } from '../oip/index.js'
 
 function finishError (job: InferJob, reply: FastifyReply): boolean {
   const err = job.error
@@ -26,7 +26,7 @@ export function respondOip (job: InferJob): void {
   // Binary extension: the JSON header, then each binary output's bytes in output order, all
   // written into one buffer (no per-output buffers to join).
   const n = job.rows
-  const idSize = idRaw ? idBytesLength(job.ids) : 0
+  const idSize = idRaw ? jobIdBytesLength(job) : 0
   const json = binaryHeader(job, bits, idSize)
   const hl = Buffer.byteLength(json)
   const body = Buffer.allocUnsafe(hl + (scoreRaw ? n * 4 : 0) + idSize)

@@ -2,9 +2,9 @@
 // 4-byte little-endian length, then its bytes) against a reference written element by element,
 // and the FP32 scores as a view of the job's scores.
 import t from 'tap'
-import { idBytes, idBytesLength, jobIdBytes, scoreBytes, writeIdBytes, writeJobIdBytes } from '../../src/oip/index.js'
+import { idBytes, idBytesLength, jobIdBytes, jobIdBytesLength, scoreBytes, writeIdBytes, writeJobIdBytes } from '../../src/oip/index.js'
 import { predictionId, reservePredictionIds } from '../../src/prediction-id.js'
-import type { InferJob } from '../../src/batching/index.js'
+import { InferJob } from '../../src/batching/index.js'
 
 /** The layout spelled out: one length, then one id, at a time. */
 function reference (ids: string[]): Buffer {
@@ -75,4 +75,17 @@ t.test('scoreBytes is the first rows × 4 bytes of the scores, little-endian, no
   t.same([0, 4, 8].map(at => bytes.readFloatLE(at)), [0.25, 0.5, 0.75])
   scores[0] = 0.125
   t.equal(bytes.readFloatLE(0), 0.125, 'a view of the scores')
+})
+
+t.test('a real job given its ids by assignIds: bytes from the numbers, the strings made only when read, once', async t => {
+  const wall = Date.now()
+  const first = 1024 * 11 + 1000 // crosses a block of 1024
+  const job = new InferJob({} as never, 64, new Float32Array(0), new Int16Array(0), false, 0, 0, null, 'r', 0)
+  t.same(job.ids, [], 'no ids before assignIds')
+  job.assignIds(wall, first)
+  const expected = Array.from({ length: 64 }, (_, i) => predictionId(wall, first + i))
+  t.equal(jobIdBytesLength(job), 64 * 30)
+  t.same(jobIdBytes(job), reference(expected), 'the bytes of predictionId(wall, first + i)')
+  t.same(job.ids, expected, 'the strings, when read')
+  t.equal(job.ids, job.ids, 'made once: the same array on every read')
 })
