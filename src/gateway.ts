@@ -272,7 +272,9 @@ export class Gateway {
     }
     for (const m of this.registry.models) {
       for (const v of m.variants) {
-        this.lanes.set(v, { batcher: new Batcher(v, this.config.batching, this.clock, observer, this.tracing), series: this.metrics.children(m.name, v.name) })
+        // A variant's own max_batch_size (its manifest entry) bounds its batches.
+        const batching = { ...this.config.batching, max_batch_size: v.maxBatch }
+        this.lanes.set(v, { batcher: new Batcher(v, batching, this.clock, observer, this.tracing), series: this.metrics.children(m.name, v.name) })
       }
     }
     this.metrics.onCollect(() => {

@@ -131,7 +131,7 @@ async function evaluate (manifest: Record<string, unknown>, dir: string, file: s
   const m = validateManifest(structuredClone(manifest), join(dir, 'model.yaml'))
   const cfg = validateConfig({ models: { dir, warmup_runs: 1, inference_threads: 0 } })
   const registry = new ModelRegistry(cfg.models, cfg.batching.max_batch_size, quietLog)
-  const model = new ModelRuntime(m, dir)
+  const model = new ModelRuntime(m, dir, cfg.batching.max_batch_size)
   registry.add(model)
   try {
     await registry.load()

@@ -89,7 +89,7 @@ export async function validate (args: { config?: string | undefined }): Promise<
         const file = join(root, entry.name, 'model.yaml')
         if (!entry.isDirectory() || !existsSync(file)) continue
         try {
-          registry.add(new ModelRuntime(readManifest(file), join(root, entry.name)))
+          registry.add(new ModelRuntime(readManifest(file), join(root, entry.name), config.batching.max_batch_size))
         } catch (err) {
           say(r, 'error', file, (err as Error).message)
         }

@@ -84,7 +84,7 @@ function pickModel (config: Config, log: Logger, name: string | undefined): { mo
   if (name === undefined && found.models.length > 1) throw FG_ERR_EVALUATE_ARGS('--model', `required with several models (${found.models.map(m => m.name).join(', ')})`)
   const m = name === undefined ? found.models[0]! : found.find(name)
   if (m === undefined) throw FG_ERR_EVALUATE_ARGS('--model', `unknown model "${name}" (${found.models.map(x => x.name).join(', ')})`)
-  return { model: new ModelRuntime(m.manifest, m.dir), all: found.models }
+  return { model: new ModelRuntime(m.manifest, m.dir, config.batching.max_batch_size), all: found.models }
 }
 
 function policyOf (config: Config, models: ModelRuntime[], name: string): Policy | null {

@@ -49,12 +49,21 @@ export const decisionSchema = z.union([
   })
 ])
 
+/** batching.max_batch_size's bound (src/config/bounds.ts), for a variant's own. */
+const MAX_VARIANT_BATCH = 65_536
+
 const variantSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, _ . - only'),
   file: z.string().min(1),
   sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits'),
   params: z.number().int().min(0).optional(),
   flops_per_row: z.number().int().min(0).optional(),
+  /**
+   * Rows per run of this variant, in place of batching.max_batch_size (as Triton's per-model
+   * max_batch_size): a cheap variant gains from larger batches (each run and each wake-up of the
+   * HTTP thread has a fixed cost) where an expensive one would hold its queue too long.
+   */
+  max_batch_size: z.number().int().positive().max(MAX_VARIANT_BATCH).optional(),
   decision: decisionSchema.optional(),
   metrics: z.strictObject({
     accuracy: finite.optional(),

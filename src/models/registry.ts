@@ -43,6 +43,8 @@ export class VariantRuntime {
   readonly rule: DecisionRule
   /** How this thread's session's scores are read (set when it opens; checkLayout). */
   plan: ReadPlan = { cols: 1, column: 0 }
+  /** Rows per run: the manifest's max_batch_size for this variant, else batching.max_batch_size. */
+  readonly maxBatch: number
 
   constructor (
     readonly model: ModelRuntime,
@@ -50,10 +52,13 @@ export class VariantRuntime {
     readonly spec: VariantSpec,
     readonly file: string,
     /** An earlier variant of the same file: this one runs on its session (loaded once). */
-    readonly owner: VariantRuntime | null = null,
+    readonly owner: VariantRuntime | null,
+    /** batching.max_batch_size, when the manifest sets no max_batch_size for this variant. */
+    defaultMaxBatch: number,
     clock: Pick<Clock, 'now'> = systemClock,
     private readonly log: Logger | null = null
   ) {
+    this.maxBatch = spec.max_batch_size ?? defaultMaxBatch
     this.key = owner?.key ?? `${model.name}/${spec.name}`
     this.inlineCost = owner?.inlineCost ?? newRunCost(INLINE_QUANTILE)
     this.inlineGate = owner?.inlineGate ?? new HysteresisGate(clock)
@@ -159,7 +164,8 @@ export class ModelRuntime {
   /** Position in the registry (set by ModelRegistry.add): the model's id in the monitor and stores. */
   index = -1
 
-  constructor (readonly manifest: Manifest, readonly dir: string, clock: Pick<Clock, 'now'> = systemClock, log: Logger | null = null) {
+  /** `maxBatch`: batching.max_batch_size, the rows per run of a variant whose manifest entry sets none. */
+  constructor (readonly manifest: Manifest, readonly dir: string, maxBatch: number, clock: Pick<Clock, 'now'> = systemClock, log: Logger | null = null) {
     this.name = manifest.name
     this.encoder = new FeatureEncoder(manifest.features)
     this.groups = new GroupIndex(manifest.groups)
@@ -167,7 +173,7 @@ export class ModelRuntime {
     this.variants = []
     for (const [i, v] of manifest.variants.entries()) {
       const owner = this.variants.find(u => u.owner === null && u.spec.file === v.file) ?? null
-      this.variants.push(new VariantRuntime(this, i, v, join(dir, v.file), owner, clock, log))
+      this.variants.push(new VariantRuntime(this, i, v, join(dir, v.file), owner, maxBatch, clock, log))
     }
     this.byName = new Map(this.variants.map(v => [v.name, v]))
   }
@@ -186,6 +192,13 @@ export class ModelRuntime {
 }
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000
+
+/** The largest batch a session will run: the most rows per run of the variants on it (a file's variants share one). */
+function warmRows (v: VariantRuntime): number {
+  let rows = v.maxBatch
+  for (const u of v.model.variants) if (u.key === v.key) rows = Math.max(rows, u.maxBatch)
+  return rows
+}
 
 export function sha256File (file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex')
@@ -206,7 +219,7 @@ export class ModelRegistry {
     for (const entry of readdirSync(root, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const file = join(root, entry.name, 'model.yaml')
       if (!entry.isDirectory() || !existsSync(file)) continue
-      this.add(new ModelRuntime(readManifest(file), join(root, entry.name), this.clock, this.log))
+      this.add(new ModelRuntime(readManifest(file), join(root, entry.name), this.maxBatch, this.clock, this.log))
     }
   }
 
@@ -250,7 +263,7 @@ export class ModelRegistry {
         for (const v of m.variants) {
           if (v.owner !== null || v.state !== 'ready') continue
           const one = this.pool.runMs(v.key, 1)
-          const all = this.pool.runMs(v.key, this.maxBatch)
+          const all = this.pool.runMs(v.key, warmRows(v))
           this.log.info({ model: m.name, variant: v.name, thread_one_row_ms: round3(one), thread_max_batch_ms: round3(all), lane: this.pool.laneOf(v.key), short_run_ms: SHORT_RUN_MS, samples: this.cfg.inference_threads * Math.max(0, this.cfg.warmup_runs - 1) }, 'cost model')
         }
       }
@@ -275,12 +288,13 @@ export class ModelRegistry {
       // Warm-up pays the first-run allocation and kernel selection before a client does,
       // at both the smallest and the largest batch the batcher will send.
       const width = v.model.width
-      const buf = new Float32Array(this.maxBatch * width)
-      if (v.pool !== null) await v.pool.warm(v.key, buf, width, [1, this.maxBatch], this.cfg.warmup_runs)
+      const rows = warmRows(v)
+      const buf = new Float32Array(rows * width)
+      if (v.pool !== null) await v.pool.warm(v.key, buf, width, [1, rows], this.cfg.warmup_runs)
       else {
         for (let i = 0; i < this.cfg.warmup_runs; i++) {
           await v.run(buf, 1)
-          await v.run(buf, this.maxBatch)
+          await v.run(buf, rows)
         }
       }
       v.state = 'ready'
@@ -302,24 +316,25 @@ export class ModelRegistry {
    * within the limit (up to twice it), so the gate can turn on later; past that it is released.
    */
   private async openInline (v: VariantRuntime): Promise<void> {
-    const buf = new Float32Array(this.maxBatch * v.model.width)
+    const rows = warmRows(v)
+    const buf = new Float32Array(rows * v.model.width)
     const { session, plan } = await openSession(v.file, { ...this.cfg, execution_provider: 'cpu' }, this.log, v.model.io)
     v.session = session
     v.plan = plan
     const timed = async (rows: number): Promise<number> => { const t0 = performance.now(); await v.runHere(buf, rows); return performance.now() - t0 }
     await timed(1)
-    await timed(this.maxBatch)
+    await timed(rows)
     const c = v.inlineCost
     for (let i = 0; i < Math.max(INLINE_SAMPLES, this.cfg.warmup_runs); i++) {
       learn(c, 1, await timed(1))
-      learn(c, this.maxBatch, await timed(this.maxBatch))
+      learn(c, rows, await timed(rows))
     }
     c.runs = 1
     const limit = this.cfg.inline_max_ms
     const oneRow = expectedMs(c, 1)
     v.inlineGate.start(limit, oneRow)
     const keep = oneRow <= 2 * limit
-    this.log.info({ model: v.model.name, variant: v.name, inline: v.inlineGate.on, one_row_ms: round3(oneRow), fixed_ms: round3(c.fixedMs), row_ms: round3(c.rowMs), limit_ms: limit, band_ms: [round3(limit * (1 - v.inlineGate.margin)), round3(limit * (1 + v.inlineGate.margin))], samples: Math.max(INLINE_SAMPLES, this.cfg.warmup_runs), session_kept: keep, inline_rows: v.inlineGate.on ? (c.rowMs > 0 ? Math.min(this.maxBatch, Math.floor((limit - c.fixedMs) / c.rowMs)) : this.maxBatch) : 0 }, 'inline decision')
+    this.log.info({ model: v.model.name, variant: v.name, inline: v.inlineGate.on, one_row_ms: round3(oneRow), fixed_ms: round3(c.fixedMs), row_ms: round3(c.rowMs), limit_ms: limit, band_ms: [round3(limit * (1 - v.inlineGate.margin)), round3(limit * (1 + v.inlineGate.margin))], samples: Math.max(INLINE_SAMPLES, this.cfg.warmup_runs), session_kept: keep, inline_rows: v.inlineGate.on ? (c.rowMs > 0 ? Math.min(rows, Math.floor((limit - c.fixedMs) / c.rowMs)) : rows) : 0 }, 'inline decision')
     if (!keep) {
       v.session = null
       await session.release().catch(() => {})

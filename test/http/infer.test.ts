@@ -92,6 +92,23 @@ t.test('64 concurrent single-row requests are batched and each gets its own answ
   t.ok(metrics.has('process_resident_memory_bytes'), 'default process metrics')
 })
 
+t.test("a variant's own max_batch_size (its manifest entry) bounds its batches; the others keep batching.max_batch_size", async t => {
+  const { app } = await startGateway()
+  t.teardown(() => app.close())
+  const data = g.encoded.slice(0, 200)
+  for (const variant of ['distilled', 'full']) {
+    const res = await app.inject({ method: 'POST', url: `/v2/models/income/versions/${variant}/infer`, payload: { inputs: [{ name: 'input', shape: [200, 112], datatype: 'FP32', data }] } })
+    t.equal(res.statusCode, 200, res.body)
+    const scores = res.json().outputs[0].data as number[]
+    scores.forEach((s, i) => { t.ok(Math.abs(s - g.variants[variant]![i]!) <= 1e-5, `${variant} row ${i}`) })
+  }
+  const metrics = parseMetrics((await app.inject('/metrics')).body)
+  t.equal(metrics.get('fairgate_batch_size_count{model="income",variant="distilled"}'), 1, 'distilled (max_batch_size 256 in model.yaml): 200 rows in one run')
+  t.equal(metrics.get('fairgate_batch_size_sum{model="income",variant="distilled"}'), 200)
+  t.equal(metrics.get('fairgate_batch_size_count{model="income",variant="full"}'), 4, 'full (the default 64): 64 + 64 + 64 + 8')
+  t.equal(metrics.get('fairgate_batch_size_sum{model="income",variant="full"}'), 200)
+})
+
 t.test('queue full answers 429 with Retry-After and the server keeps serving', async t => {
   const { app } = await startGateway({ batching: { max_inflight: 1, max_batch_size: 8, max_queue_rows: 16 } })
   t.teardown(() => app.close())

@@ -28,6 +28,9 @@ t.test('a broken manifest is refused naming the field', async t => {
     ['group rule attribute', m => { m.variants.find((v: any) => v.decision.by_group).decision.by_group.attribute = 'age' }, /decision\.by_group\.attribute.*not a group attribute/],
     ['group rule value', m => { m.variants.find((v: any) => v.decision.by_group).decision.by_group.thresholds.Other = 0.5 }, /thresholds\.Other.*not a value of "sex"/],
     ['group rule range', m => { m.variants.find((v: any) => v.decision.by_group).decision.by_group.default = 1.5 }, /decision/],
+    ['batch size zero', m => { m.variants[1].max_batch_size = 0 }, /variants\.1\.max_batch_size/],
+    ['batch size past its bound', m => { m.variants[1].max_batch_size = 65_537 }, /variants\.1\.max_batch_size/],
+    ['batch size fractional', m => { m.variants[1].max_batch_size = 12.5 }, /variants\.1\.max_batch_size/],
     ['shared file, other sha', m => { m.variants.find((v: any) => v.name === 'full-eo').sha256 = '0'.repeat(64) }, /sha256.*differs from another variant of file "full\.onnx"/]
   ]
   for (const [name, mutate, re] of cases) {
