@@ -5,6 +5,8 @@
 import type { LogEntry, Message, TopicMessages } from 'kafkajs'
 import { fastPath, kafkajs, requestQueueFix } from './kafkajs-fast-path.js'
 import { Murmur2Partitioner } from './kafka-partitioning.js'
+import { PredictionRecords } from './prediction-records.js'
+import { EncodedRecord } from './produce-request.js'
 import { PredictionEncoder, type ContentRefusal, type WireBatch, type WorkerInit } from './wire.js'
 
 const { Kafka, logLevel, ConfigResourceTypes } = kafkajs
@@ -32,6 +34,7 @@ function protocolType (err: unknown): string | undefined {
 
 /** Encoded size of one record, in bytes (UTF-8). */
 function recordBytes (m: Message): number {
+  if (m instanceof EncodedRecord) return RECORD_OVERHEAD + m.end - m.start
   let n = RECORD_OVERHEAD + Buffer.byteLength(m.key as string) + Buffer.byteLength(m.value as string)
   const h = m.headers
   if (h !== undefined) for (const k in h) n += Buffer.byteLength(k) + Buffer.byteLength(h[k] as string) + 8
@@ -61,6 +64,8 @@ export class EventProducer {
   /** A replaced producer that could not connect yet (the next send connects it first). */
   private producerDown = false
   private readonly encoder: PredictionEncoder
+  /** Prediction events as pre-encoded records, when the fast path (which alone can write them) is in. */
+  private readonly records: PredictionRecords | null
   /** The smallest max.message.bytes of our topics: no record batch may be larger. */
   maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES
 
@@ -76,6 +81,7 @@ export class EventProducer {
     this.producer = this.newProducer()
     this.admin = kafka.admin()
     this.encoder = new PredictionEncoder(init)
+    this.records = fastPath.active ? new PredictionRecords(init) : null
     if (!fastPath.active) log('warn', { reason: fastPath.reason }, 'kafka producer runs kafkajs without the fast path: more CPU per event')
     if (!requestQueueFix.active) log('warn', { reason: requestQueueFix.reason }, 'kafka producer runs kafkajs with its idle timer loop: CPU spent while idle')
   }
@@ -146,7 +152,9 @@ export class EventProducer {
   private checkSize (out: TopicMessages[], n: number): void {
     const limit = this.maxMessageBytes - BATCH_OVERHEAD
     let chars = 0
-    for (const tm of out) for (const m of tm.messages) chars += (m.key as string).length + (m.value as string).length + 256
+    for (const tm of out) {
+      for (const m of tm.messages) chars += m instanceof EncodedRecord ? Math.ceil((m.end - m.start + RECORD_OVERHEAD) / 3) : (m.key as string).length + (m.value as string).length + 256
+    }
     if (chars * 3 <= limit) return
     const oversized: number[] = []
     let total = 0
@@ -170,14 +178,19 @@ export class EventProducer {
 
   /** The records of one batch, per topic, in batch order. */
   build (b: WireBatch): TopicMessages[] {
-    if (b.newLanes !== null) this.encoder.addLanes(b.newLanes)
+    if (b.newLanes !== null) {
+      this.encoder.addLanes(b.newLanes)
+      this.records?.addLanes(b.newLanes)
+    }
+    const records = this.records
+    records?.begin(b.n)
     const topics = this.init.topics
     const byTopic: Message[][] = topics.map(() => [])
     const order = this.order
     order.length = 0
     for (let k = 0; k < b.n; k++) {
       const prebuilt = b.msgs === null ? null : b.msgs[k]
-      const m = prebuilt ?? this.encoder.message(b, k)
+      const m: Message = prebuilt ?? (records !== null ? records.record(b, k) as unknown as Message : this.encoder.message(b, k))
       ;(byTopic[b.topics[k] as number] as Message[]).push(m)
       order.push(m)
     }

@@ -71,6 +71,17 @@ function plain (m: unknown): m is { key?: unknown, value?: unknown, headers?: un
   return p === Object.prototype || p === null
 }
 
+/**
+ * A record whose key, value and headers are already encoded, as record/v0 lays them out after the
+ * offset delta, in `bytes[start, end)` (prediction-records.ts): written by one copy. `key` and
+ * `timestamp` are the strings kafkajs' partitioner and this encoder's batch timestamps read;
+ * `value` is only there for kafkajs' check that a message has one. kafkajs' own encoder cannot
+ * write it, so a request holding one never falls back to it: it fails instead.
+ */
+export class EncodedRecord {
+  constructor (readonly key: string, readonly timestamp: string, readonly value: Buffer, readonly start: number, readonly end: number) {}
+}
+
 /** Writes records into a kafkajs Encoder's buffer; `false` from any write means "not ours". */
 class RecordWriter {
   private e!: KafkajsEncoder
@@ -203,6 +214,27 @@ class RecordWriter {
     return true
   }
 
+  /** An EncodedRecord: length, attributes, deltas, then its bytes. */
+  encoded (offsetDelta: number, timestampDelta: number, r: EncodedRecord): boolean {
+    if (!Number.isInteger(timestampDelta) || Math.abs(timestampDelta) > MAX_DELTA) return false
+    const tail = r.end - r.start
+    this.ensure(5 + 1 + 10 + 5 + tail)
+    const start = this.pos
+    this.pos += 5
+    this.buf[this.pos++] = 0 // attributes
+    this.varlong(timestampDelta)
+    this.uvarint(offsetDelta << 1)
+    const len = this.pos - start - 5 + tail
+    const size = uvarintSize(len << 1)
+    // The length goes right before the attributes: move them back over the unused room.
+    this.buf.copyWithin(start + size, start + 5, this.pos)
+    this.pos = start
+    this.uvarint(len << 1)
+    this.pos += len - tail
+    this.pos += r.value.copy(this.buf, this.pos, r.start, r.end)
+    return true
+  }
+
   crcFrom (from: number): number { return crc32c(this.buf.subarray(from, this.pos)) }
   get position (): number { return this.pos }
 }
@@ -261,6 +293,11 @@ export function createProduceRequest (stock: (args: ProduceArgs) => ProduceReque
     w.reload()
     for (let i = 0; i < n; i++) {
       const m = messages[i]
+      if (m instanceof EncodedRecord) {
+        // The same expression as kafkajs, so the same coercions.
+        if (!w.encoded(i, ((m.timestamp as unknown as number) || dateNow) - (first as number), m)) return false
+        continue
+      }
       if (!plain(m)) return false
       // The same expression as kafkajs, so the same coercions.
       const timestampDelta = ((m.timestamp as number) || dateNow) - (first as number)
@@ -312,9 +349,19 @@ export function createProduceRequest (stock: (args: ProduceArgs) => ProduceReque
   return function fairgateProduceRequest (args: ProduceArgs): ProduceRequest {
     const req = stock(args)
     const stockEncode = req.encode
-    req.encode = async () => encode(args) ?? await stockEncode()
+    req.encode = async () => {
+      const e = encode(args)
+      if (e !== null) return e
+      if (holdsEncoded(args)) throw new Error('a produce request with pre-encoded records (EncodedRecord) that this encoder cannot write: compression, or a timestamp out of range')
+      return await stockEncode()
+    }
     return req
   }
+}
+
+function holdsEncoded (args: ProduceArgs): boolean {
+  for (const t of args.topicData) for (const p of t.partitions) for (const m of p.messages) if (m instanceof EncodedRecord) return true
+  return false
 }
 
 /** CRC32C (Castagnoli) table, 8 slices: slice k advances a byte k positions further. */

@@ -13,6 +13,7 @@ const { groupMessagesPerPartition } = await import('../../src/events/kafka-parti
 const { EventProducer } = await import('../../src/events/kafka-producer.js')
 const { readTopic, sharedBroker, uniquePrefix } = await import('../helpers/kafka.js')
 const { wireBatch } = await import('../helpers/wire-batch.js')
+const { PredictionEncoder } = await import('../../src/events/wire.js')
 
 t.test('installed before kafkajs loads: kafkajs takes the replacements', async t => {
   t.ok(fastPath.active, fastPath.reason)
@@ -52,8 +53,11 @@ t.test('through a real broker: the records kafkajs would have written', async t 
     })),
     { topic: 1, msg: feedback }
   ], [{ index: 0, model: 'income', variant: 'distilled', attributes: ['sex', 'race'], values: [['Female', 'Male'], ['Black', 'Whïte']], width: 112 }])
-  // What kafkajs would send: the same messages, partitioned by kafkajs' own murmur2.
-  const expected = producer.build(batch)
+  // What kafkajs would send: the events as string messages (the worker sends them pre-encoded),
+  // partitioned by kafkajs' own murmur2.
+  const enc = new PredictionEncoder({ replica: 'ré-1', includeGroups: true, includeFeatures: false })
+  enc.addLanes(batch.newLanes!)
+  const expected = [{ topic: topics[0]!, messages: Array.from({ length: n }, (_, k) => enc.message(batch, k)) }, { topic: topics[1]!, messages: [feedback] }]
   const stockMurmur2 = require('kafkajs/src/producer/partitioners/default/murmur2.js') as (key: unknown) => number
   const partitionOf = (key: string): number => (stockMurmur2(key) & 0x7fffffff) % 3
   await producer.send(batch)

@@ -7,7 +7,8 @@
 import { createRequire } from 'node:module'
 import t from 'tap'
 import { crc32c, createProduceRequest, type EncoderClass, type ProduceArgs, type ProduceRequest } from '../../src/events/produce-request.js'
-import { PredictionEncoder } from '../../src/events/wire.js'
+import { PredictionRecords } from '../../src/events/prediction-records.js'
+import { NUMS, N_FEATURES, N_ROWS, PredictionEncoder } from '../../src/events/wire.js'
 import { wireBatch } from '../helpers/wire-batch.js'
 
 const require = createRequire(import.meta.url)
@@ -154,4 +155,64 @@ t.test('CRC32C equals kafkajs\' for every length and content', async t => {
   if (crc32c(big.subarray(3, 1000)) !== stockCrc(big.subarray(3, 1000))) bad++
   t.equal(bad, 0)
   t.equal(crc32c(Buffer.from('123456789')), 0xe3069283, 'the CRC-32C check value')
+})
+
+/**
+ * Prediction events of one batch both ways: PredictionEncoder's messages (strings) and
+ * PredictionRecords' pre-encoded records, with the odd values each field can hold.
+ */
+function bothWays (n: number, opts: { includeGroups: boolean, includeFeatures: boolean, replica: string }): { messages: unknown[], records: unknown[] } {
+  const lanes = [
+    { index: 0, model: 'income', variant: 'distilled', attributes: ['sex', 'race'], values: [['Female', 'Male'], ['Black', 'Wh"ite', 'Ünïcode 🎉']], width: 3 },
+    { index: 1, model: 'mödel "q"', variant: 'v\\1', attributes: ['a'], values: [['x']], width: 2 }
+  ]
+  const odd = ['req-1', 'quote"d', 'back\\slash', 'tab\there', 'nl\n', 'ünï', '🎉', '\ud800 lone', '\u0001', 'x'.repeat(5000), '']
+  const b = wireBatch(Array.from({ length: n }, (_, k) => ({
+    id: k % 17 === 0 ? `id-ü-${k}` : `01KB3M4Z8Q${String(k).padStart(16, '0')}`,
+    requestId: odd[k % odd.length] as string,
+    ts: 1_700_000_000_000 + (k * 7919) % 5000,
+    score: k % 13 === 0 ? NaN : k % 11 === 0 ? -0 : Math.fround(k / n - 0.3),
+    lane: k % 5 === 0 ? 1 : 0,
+    latencyMs: [k * 0.123456, 0, 1e-7, 2.0005, 123456.7894, NaN, 7e20, -3.25][k % 8] as number,
+    queueMs: [k % 3, 0.0005, 0.0015, 10.1, Infinity][k % 5] as number,
+    batchSize: 1 + (k % 64),
+    groups: k % 5 === 0 ? [k % 2 === 0 ? 0 : -1] : [k % 2, (k % 4) - 1]
+  })))
+  for (let k = 0; k < n; k++) b.nums[k * NUMS + N_ROWS] = [1, 64, 3][k % 3] as number
+  if (opts.includeFeatures) {
+    const f = new Float32Array(3 * n)
+    for (let i = 0; i < f.length; i++) f[i] = i % 7 === 0 ? NaN : Math.fround(Math.sin(i) * 1e-3 * i)
+    b.features = f
+    for (let k = 0; k < n; k++) b.nums[k * NUMS + N_FEATURES] = 3 * k
+  }
+  const enc = new PredictionEncoder(opts)
+  enc.addLanes(lanes)
+  const rec = new PredictionRecords(opts)
+  rec.addLanes(lanes)
+  // A small first chunk: records spill into new ones.
+  rec.begin(1)
+  return { messages: Array.from({ length: n }, (_, k) => enc.message(b, k)), records: Array.from({ length: n }, (_, k) => rec.record(b, k)) }
+}
+
+t.test('prediction events written straight from the columns: the bytes kafkajs writes for the string messages', async t => {
+  for (const opts of [
+    { includeGroups: true, includeFeatures: false, replica: 'r"ünï-1' },
+    { includeGroups: false, includeFeatures: true, replica: 'x'.repeat(300) },
+    { includeGroups: true, includeFeatures: true, replica: 'vm' }
+  ]) {
+    const { messages, records } = bothWays(400, opts)
+    const want = await outcome(stockRequest(args([messages.slice(0, 250), messages.slice(250)])))
+    const before = stockEncodes
+    const got = await outcome(fast(args([records.slice(0, 250), records.slice(250)])))
+    t.ok(want.bytes !== undefined, 'kafkajs encodes the messages')
+    t.same(got, want, `same bytes: ${JSON.stringify(opts).slice(0, 80)}`)
+    t.equal(stockEncodes, before, 'not via kafkajs')
+  }
+})
+
+t.test('a request with pre-encoded records that the replacement cannot write fails rather than reach kafkajs', async t => {
+  const { records } = bothWays(3, { includeGroups: true, includeFeatures: false, replica: 'vm' })
+  const before = stockEncodes
+  t.match(await outcome(fast(args([records], { compression: Types.GZIP }))), { error: /pre-encoded records/ }, 'gzip')
+  t.equal(stockEncodes, before, 'kafkajs never encoded them')
 })
