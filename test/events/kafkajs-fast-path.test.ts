@@ -42,12 +42,15 @@ t.test('through a real broker: the records kafkajs would have written', async t 
   await producer.connect()
   t.teardown(() => producer.disconnect())
   const n = 300
-  const feedback = { key: '01KB3M4Z8Q0000000000000000', value: '{"label":1}', headers: { ce_id: 'fb-1', 'content-type': 'application/json' }, timestamp: '1700000000500' }
+  // Timestamps of now: records older than the broker's retention (7 days) are deleted by its
+  // first retention check, 30 s after it starts, which a test run can reach.
+  const base = Date.now()
+  const feedback = { key: '01KB3M4Z8Q0000000000000000', value: '{"label":1}', headers: { ce_id: 'fb-1', 'content-type': 'application/json' }, timestamp: String(base + 500) }
   const batch = wireBatch([
     ...Array.from({ length: n }, (_, k) => ({
       id: `01KB3M4Z8Q${String(k).padStart(16, '0')}`,
       requestId: `req-${k}`,
-      ts: 1_700_000_000_000 + (k * 37) % 1000,
+      ts: base + (k * 37) % 1000,
       score: Math.fround(k / n),
       groups: [k % 2, (k % 3) - 1]
     })),
