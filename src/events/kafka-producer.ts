@@ -7,7 +7,7 @@ import { fastPath, kafkajs, requestQueueFix } from './kafkajs-fast-path.js'
 import { Murmur2Partitioner } from './kafka-partitioning.js'
 import { PredictionRecords } from './prediction-records.js'
 import { EncodedRecord } from './produce-request.js'
-import { PredictionEncoder, type ContentRefusal, type WireBatch, type WorkerInit } from './wire.js'
+import { PredictionEncoder, type ContentRefusal, type LaneDef, type WireBatch, type WorkerInit } from './wire.js'
 
 const { Kafka, logLevel, ConfigResourceTypes } = kafkajs
 
@@ -41,6 +41,13 @@ function recordBytes (m: Message): number {
   return n
 }
 
+/** What writes a batch's prediction events as kafkajs messages (PredictionRecords or PredictionEncoder). */
+interface PredictionMessages {
+  addLanes: (defs: LaneDef[]) => void
+  begin: (events: number) => void
+  message: (b: WireBatch, k: number) => Message
+}
+
 export type ProducerLog = (level: 'info' | 'warn' | 'error', obj: Record<string, unknown>, msg: string) => void
 
 /** kafkajs log lines go to the gateway's logger, at most one identical line per 10 s (outages are loud). */
@@ -63,9 +70,8 @@ export class EventProducer {
   private producer
   /** A replaced producer that could not connect yet (the next send connects it first). */
   private producerDown = false
-  private readonly encoder: PredictionEncoder
-  /** Prediction events as pre-encoded records, when the fast path (which alone can write them) is in. */
-  private readonly records: PredictionRecords | null
+  /** Pre-encoded records when the fast path, which alone can write them, is in; else strings. */
+  private readonly predictions: PredictionMessages
   /** The smallest max.message.bytes of our topics: no record batch may be larger. */
   maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES
 
@@ -80,8 +86,7 @@ export class EventProducer {
     this.kafka = kafka
     this.producer = this.newProducer()
     this.admin = kafka.admin()
-    this.encoder = new PredictionEncoder(init)
-    this.records = fastPath.active ? new PredictionRecords(init) : null
+    this.predictions = fastPath.active ? new PredictionRecords(init) : new PredictionEncoder(init)
     if (!fastPath.active) log('warn', { reason: fastPath.reason }, 'kafka producer runs kafkajs without the fast path: more CPU per event')
     if (!requestQueueFix.active) log('warn', { reason: requestQueueFix.reason }, 'kafka producer runs kafkajs with its idle timer loop: CPU spent while idle')
   }
@@ -151,11 +156,9 @@ export class EventProducer {
    */
   private checkSize (out: TopicMessages[], n: number): void {
     const limit = this.maxMessageBytes - BATCH_OVERHEAD
-    let chars = 0
-    for (const tm of out) {
-      for (const m of tm.messages) chars += m instanceof EncodedRecord ? Math.ceil((m.end - m.start + RECORD_OVERHEAD) / 3) : (m.key as string).length + (m.value as string).length + 256
-    }
-    if (chars * 3 <= limit) return
+    let bound = 0
+    for (const tm of out) for (const m of tm.messages) bound += m instanceof EncodedRecord ? recordBytes(m) : 3 * ((m.key as string).length + (m.value as string).length + 256)
+    if (bound <= limit) return
     const oversized: number[] = []
     let total = 0
     let k = 0
@@ -178,19 +181,16 @@ export class EventProducer {
 
   /** The records of one batch, per topic, in batch order. */
   build (b: WireBatch): TopicMessages[] {
-    if (b.newLanes !== null) {
-      this.encoder.addLanes(b.newLanes)
-      this.records?.addLanes(b.newLanes)
-    }
-    const records = this.records
-    records?.begin(b.n)
+    const predictions = this.predictions
+    if (b.newLanes !== null) predictions.addLanes(b.newLanes)
+    predictions.begin(b.n)
     const topics = this.init.topics
     const byTopic: Message[][] = topics.map(() => [])
     const order = this.order
     order.length = 0
     for (let k = 0; k < b.n; k++) {
       const prebuilt = b.msgs === null ? null : b.msgs[k]
-      const m: Message = prebuilt ?? (records !== null ? records.record(b, k) as unknown as Message : this.encoder.message(b, k))
+      const m = prebuilt ?? predictions.message(b, k)
       ;(byTopic[b.topics[k] as number] as Message[]).push(m)
       order.push(m)
     }

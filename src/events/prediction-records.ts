@@ -10,19 +10,14 @@
 // constant parts are encoded once, per lane or per worker, and the varying ones (ids, numbers,
 // the time) are written as bytes where they are made.
 import { CE_TYPES } from './cloudevents.js'
-import { EncodedRecord } from './produce-request.js'
+import { EncodedRecord, uvarintSize } from './produce-request.js'
 import { NUMS, N_BATCH, N_DECISION, N_FEATURES, N_GROUPS, N_LANE, N_LATENCY, N_QUEUE, N_ROWS, N_SCORE, N_THRESHOLD, N_TS, type LaneDef, type WireBatch, type WorkerInit } from './wire.js'
 
 /** UTF-8 bytes of a string. */
 const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8')
 
 /** Bytes of the zigzag varint of a non-negative int below 2^30 (Encoder#writeVarInt). */
-function varintSize (n: number): number {
-  let v = n << 1
-  let size = 1
-  while ((v & 0xffffff80) !== 0) { size++; v >>>= 7 }
-  return size
-}
+const varintSize = (n: number): number => uvarintSize(n << 1)
 
 /** A record header (key and value) as record/v0 writes it: zigzag lengths, then the bytes. */
 function headerBytes (key: string, value: string): Buffer {
@@ -44,6 +39,7 @@ function writeVarint (out: Uint8Array, at: number, n: number): number {
   return at
 }
 
+const EMPTY = Buffer.alloc(0)
 /** Room per send in one chunk; an event that would not fit starts a new one. */
 const CHUNK = 256 * 1024
 /** Bytes of an event beyond its strings, groups and features: constants, numbers, varints. */
@@ -97,8 +93,10 @@ export class PredictionRecords {
   private readonly headersTail: Buffer
   /** Bytes of every constant an event carries (headers, the replica). */
   private readonly constants: number
-  private buf: Buffer = Buffer.alloc(0)
+  private buf: Buffer = EMPTY
   private pos = 0
+  /** Bytes the first chunk of this send gets (begin()). */
+  private firstChunk = 0
   private lastMs = NaN
   private readonly iso = Buffer.alloc(40)
   private isoLength = 0
@@ -129,14 +127,15 @@ export class PredictionRecords {
     }
   }
 
-  /** Starts a send: the records written until the next begin() share its chunks. */
+  /** Starts a send of up to `events` events: its records share chunks, the first made by the first record. */
   begin (events: number): void {
-    this.buf = Buffer.allocUnsafeSlow(Math.min(CHUNK, Math.max(4096, events * 640)))
+    this.buf = EMPTY
     this.pos = 0
+    this.firstChunk = Math.min(CHUNK, Math.max(4096, events * 640))
   }
 
   /** Prediction event k of the batch as an EncodedRecord (begin() first, once per send). */
-  record (b: WireBatch, k: number): EncodedRecord {
+  message (b: WireBatch, k: number): EncodedRecord {
     const o = k * NUMS
     const nums = b.nums
     const lane = this.lanes[nums[o + N_LANE] as number]!
@@ -150,7 +149,7 @@ export class PredictionRecords {
     const bound = EVENT_FIXED + 3 * 3 * (idTo - idFrom) + 6 * (reqTo - idTo) + lane.prefix.length + this.constants +
       (this.init.includeGroups ? lane.groupsMax : 0) + (features ? 32 * lane.width + 16 : 0)
     if (this.pos + bound > this.buf.length) {
-      this.buf = Buffer.allocUnsafeSlow(Math.max(CHUNK, bound))
+      this.buf = Buffer.allocUnsafeSlow(Math.max(this.buf === EMPTY ? this.firstChunk : CHUNK, bound))
       this.pos = 0
     }
     const buf = this.buf
@@ -158,8 +157,9 @@ export class PredictionRecords {
     const strs = b.strs
     const id = strs.slice(idFrom, idTo)
     const ts = nums[o + N_TS] as number
-    // Key: the prediction id.
+    // Key: the prediction id (ce_id's value below is the same bytes, length and all).
     let at = this.string(start, id)
+    const keyEnd = at
     // Value: its length is known once written; two bytes of room fit values of 64-8,191 bytes.
     const lengthAt = at
     const valueAt = at + 2
@@ -200,7 +200,8 @@ export class PredictionRecords {
     at = this.placeLength(lengthAt, valueAt, at)
     // Headers: the constants around ce_id and ce_time.
     at = this.raw(at, this.headersHead)
-    at = this.string(at, id)
+    buf.copyWithin(at, start, keyEnd)
+    at += keyEnd - start
     at = this.raw(at, this.headersMid)
     at = this.isoAt(at, ts)
     at = this.raw(at, this.headersTail)

@@ -58,7 +58,7 @@ const TRANSACTIONAL = 16
 const MAGIC = 2
 
 /** Bytes of the unsigned LEB128 varint of a uint32 (given as int32 bits). */
-function uvarintSize (v: number): number {
+export function uvarintSize (v: number): number {
   let n = 1
   while ((v & 0xffffff80) !== 0) { n++; v >>>= 7 }
   return n
@@ -167,20 +167,45 @@ class RecordWriter {
     return (typeof v === 'string' || Buffer.isBuffer(v)) && this.bytes(v)
   }
 
-  /** One record (recordBatch/record/v0): length, attributes, deltas, key, value, headers. */
-  record (offsetDelta: number, timestampDelta: number, key: unknown, value: unknown, headers: unknown): boolean {
-    if (!Number.isInteger(timestampDelta) || Math.abs(timestampDelta) > MAX_DELTA) return false
-    const h = headers === undefined ? {} : headers
-    if (typeof h !== 'object' || h === null) return false
-    // Room for the length varint, written once the body's size is known.
-    this.ensure(5 + 1 + 10 + 5)
+  /**
+   * A record's start (recordBatch/record/v0): room for its length, attributes and deltas; returns
+   * where it starts, or -1 for a delta kafkajs would write differently. finish() writes the length.
+   */
+  private begin (offsetDelta: number, timestampDelta: number, tail: number): number {
+    if (!Number.isInteger(timestampDelta) || Math.abs(timestampDelta) > MAX_DELTA) return -1
+    this.ensure(5 + 1 + 10 + 5 + tail)
     const start = this.pos
-    const room = this.lengthRoom
-    this.pos += room
+    this.pos += this.lengthRoom
     this.buf[this.pos++] = 0 // attributes
     this.varlong(timestampDelta)
     this.uvarint(offsetDelta << 1)
-    if (!this.bytes(key) || !this.bytes(value)) return false
+    return start
+  }
+
+  /** Puts the length of the record begun at `start` before it, moving the body if the room guessed was wrong. */
+  private finish (start: number): void {
+    const room = this.lengthRoom
+    const bodyStart = start + room
+    const len = this.pos - bodyStart
+    const size = uvarintSize(len << 1)
+    if (size !== room) {
+      this.ensure(size)
+      this.buf.copyWithin(start + size, bodyStart, this.pos)
+      this.pos += size - room
+      this.lengthRoom = size
+    }
+    const end = this.pos
+    this.pos = start
+    this.uvarint(len << 1)
+    this.pos = end
+  }
+
+  /** One record from kafkajs' message fields: key, value, headers. */
+  record (offsetDelta: number, timestampDelta: number, key: unknown, value: unknown, headers: unknown): boolean {
+    const h = headers === undefined ? {} : headers
+    if (typeof h !== 'object' || h === null) return false
+    const start = this.begin(offsetDelta, timestampDelta, 0)
+    if (start < 0 || !this.bytes(key) || !this.bytes(value)) return false
     const hs = h as Record<string, unknown>
     const keys = Object.keys(hs)
     // One header per value of an array-valued header (kafkajs flattens them).
@@ -197,41 +222,16 @@ class RecordWriter {
         if (!this.headerValue(v)) return false
       }
     }
-    const bodyStart = start + room
-    const len = this.pos - bodyStart
-    const size = uvarintSize(len << 1)
-    if (size !== room) {
-      // The guess was wrong: move the body so that the length fits right before it.
-      this.ensure(size)
-      this.buf.copyWithin(start + size, bodyStart, this.pos)
-      this.pos += size - room
-      this.lengthRoom = size
-    }
-    const end = this.pos
-    this.pos = start
-    this.uvarint(len << 1)
-    this.pos = end
+    this.finish(start)
     return true
   }
 
-  /** An EncodedRecord: length, attributes, deltas, then its bytes. */
+  /** One EncodedRecord: its key, value and headers are one copy. */
   encoded (offsetDelta: number, timestampDelta: number, r: EncodedRecord): boolean {
-    if (!Number.isInteger(timestampDelta) || Math.abs(timestampDelta) > MAX_DELTA) return false
-    const tail = r.end - r.start
-    this.ensure(5 + 1 + 10 + 5 + tail)
-    const start = this.pos
-    this.pos += 5
-    this.buf[this.pos++] = 0 // attributes
-    this.varlong(timestampDelta)
-    this.uvarint(offsetDelta << 1)
-    const len = this.pos - start - 5 + tail
-    const size = uvarintSize(len << 1)
-    // The length goes right before the attributes: move them back over the unused room.
-    this.buf.copyWithin(start + size, start + 5, this.pos)
-    this.pos = start
-    this.uvarint(len << 1)
-    this.pos += len - tail
+    const start = this.begin(offsetDelta, timestampDelta, r.end - r.start)
+    if (start < 0) return false
     this.pos += r.value.copy(this.buf, this.pos, r.start, r.end)
+    this.finish(start)
     return true
   }
 
@@ -293,15 +293,12 @@ export function createProduceRequest (stock: (args: ProduceArgs) => ProduceReque
     w.reload()
     for (let i = 0; i < n; i++) {
       const m = messages[i]
-      if (m instanceof EncodedRecord) {
-        // The same expression as kafkajs, so the same coercions.
-        if (!w.encoded(i, ((m.timestamp as unknown as number) || dateNow) - (first as number), m)) return false
-        continue
-      }
-      if (!plain(m)) return false
+      const encoded = m instanceof EncodedRecord ? m : null
+      if (encoded === null && !plain(m)) return false
+      const msg = m as { key?: unknown, value?: unknown, headers?: unknown, timestamp?: unknown }
       // The same expression as kafkajs, so the same coercions.
-      const timestampDelta = ((m.timestamp as number) || dateNow) - (first as number)
-      if (!w.record(i, timestampDelta, m.key, m.value, m.headers)) return false
+      const timestampDelta = ((msg.timestamp as number) || dateNow) - (first as number)
+      if (!(encoded === null ? w.record(i, timestampDelta, msg.key, msg.value, msg.headers) : w.encoded(i, timestampDelta, encoded))) return false
     }
     const crc = w.crcFrom(bodyAt)
     w.sync()

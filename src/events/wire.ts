@@ -184,6 +184,9 @@ export class PredictionEncoder {
     return this.lastIso
   }
 
+  /** A send starts (strings need nothing per send; PredictionRecords, its faster peer, does). */
+  begin (_events: number): void {}
+
   /** The Kafka message of prediction event k of the batch. */
   message (b: WireBatch, k: number): OutboundMessage {
     const o = k * NUMS

@@ -191,7 +191,7 @@ function bothWays (n: number, opts: { includeGroups: boolean, includeFeatures: b
   rec.addLanes(lanes)
   // A small first chunk: records spill into new ones.
   rec.begin(1)
-  return { messages: Array.from({ length: n }, (_, k) => enc.message(b, k)), records: Array.from({ length: n }, (_, k) => rec.record(b, k)) }
+  return { messages: Array.from({ length: n }, (_, k) => enc.message(b, k)), records: Array.from({ length: n }, (_, k) => rec.message(b, k)) }
 }
 
 t.test('prediction events written straight from the columns: the bytes kafkajs writes for the string messages', async t => {
