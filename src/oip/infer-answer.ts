@@ -2,7 +2,7 @@
 // outputs (FP32 scores, BYTES prediction ids) as the binary extension and raw_output_contents
 // lay them out.
 import type { InferJob } from '../batching/index.js'
-import { predictionId, predictionIdElementsLength, writePredictionIdElements } from '../prediction-id.js'
+import { predictionIdElementsLength, writePredictionIdElements } from '../prediction-id.js'
 
 /** The scores' little-endian FP32 bytes, without copying. */
 export function scoreBytes (job: InferJob): Buffer {
@@ -46,22 +46,14 @@ export function jobIdBytesLength (job: InferJob): number {
 }
 
 /**
- * A job's prediction ids as a BYTES tensor at `at`; returns the end. The gateway assigns them as
- * predictionId(completedAtWall, firstIdSeq + i) (InferJob.assignIds): they are written from those
- * numbers (a 64-row answer: about a third of writeIdBytes' cost) and never made as strings. A job
- * given its ids otherwise (a test's) is written from the strings, from the numbers still when its
- * first and last read so.
+ * A job's prediction ids as a BYTES tensor at `at`; returns the end. Ids the gateway assigned
+ * (InferJob.assignIds: predictionId(completedAtWall, firstIdSeq + i)) are written from those
+ * numbers, never made as strings (a 64-row answer: about a third of writeIdBytes' cost); any
+ * other job's ids from its strings.
  */
 export function writeJobIdBytes (job: InferJob, out: Buffer, at: number): number {
-  const wall = job.completedAtWall
-  const first = job.firstIdSeq
-  if (job.idsAssigned === true) return writePredictionIdElements(wall, first, job.rows, out, at)
-  const ids = job.ids
-  const n = ids.length
-  if (n > 0 && ids[0] === predictionId(wall, first) && ids[n - 1] === predictionId(wall, first + n - 1)) {
-    return writePredictionIdElements(wall, first, n, out, at)
-  }
-  return writeIdBytes(ids, out, at)
+  if (job.idsAssigned === true) return writePredictionIdElements(job.completedAtWall, job.firstIdSeq, job.rows, out, at)
+  return writeIdBytes(job.ids, out, at)
 }
 
 /** A job's prediction ids as a BYTES tensor in a buffer of its own (writeJobIdBytes). */

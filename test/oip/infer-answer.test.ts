@@ -37,9 +37,14 @@ t.test('written at an offset into a larger buffer: returns the end, leaves the b
   t.same([...out.subarray(0, 7), ...out.subarray(end)], new Array(10).fill(0xee))
 })
 
-/** A job as the gateway's assignIds leaves it: n ids from predictionId(wall, first + i). */
+/** A job as the gateway's assignIds leaves it (n ids from predictionId(wall, first + i)), with the strings beside. */
 function idJob (wall: number, first: number, n: number): InferJob {
-  return { ids: Array.from({ length: n }, (_, i) => predictionId(wall, first + i)), completedAtWall: wall, firstIdSeq: first, rows: n } as unknown as InferJob
+  return { ids: Array.from({ length: n }, (_, i) => predictionId(wall, first + i)), completedAtWall: wall, firstIdSeq: first, rows: n, idsAssigned: true } as unknown as InferJob
+}
+
+/** A job whose ids came from elsewhere: written from its strings. */
+function stringJob (ids: string[], wall: number, first: number): InferJob {
+  return { ids, completedAtWall: wall, firstIdSeq: first, rows: ids.length, idsAssigned: false } as unknown as InferJob
 }
 
 t.test("a job's ids written from its numbers: the same bytes as from its strings, across blocks of 1024", async t => {
@@ -59,12 +64,11 @@ t.test("a job's ids written from its numbers: the same bytes as from its strings
 
 t.test('ids that are not the numbers\' ids (set by other code, or none) are written from the strings', async t => {
   const wall = Date.now()
-  const job = idJob(wall, 100, 3)
-  job.ids[2] = 'x'.repeat(5)
-  t.same(jobIdBytes(job), reference(job.ids), 'the last one differs')
-  const other = idJob(wall, 100, 3)
-  ;(other as { completedAtWall: number }).completedAtWall = wall + 1
-  t.same(jobIdBytes(other), reference(other.ids), 'another wall time')
+  const ids = idJob(wall, 100, 3).ids
+  ids[2] = 'x'.repeat(5)
+  t.same(jobIdBytes(stringJob(ids, wall, 100)), reference(ids), 'the last one differs')
+  const other = idJob(wall, 100, 3).ids
+  t.same(jobIdBytes(stringJob(other, wall + 1, 100)), reference(other), 'another wall time')
   t.same(jobIdBytes(idJob(wall, 100, 0)), Buffer.alloc(0), 'no ids')
 })
 
